@@ -1,0 +1,50 @@
+"""Load DuckDB extensions: installed ones first, then the pinned pip packages, then the network.
+
+Hospitals and this workplace have no route to DuckDB's extension repository; the pip packages
+``duckdb-extension-<name>`` of the same DuckDB version carry the binaries instead.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import os
+
+import duckdb
+
+# extension name -> pip package (import name) that ships its binary
+_PIP_PACKAGES = {
+    "ducklake": "duckdb_extension_ducklake",
+    "sqlite_scanner": "duckdb_extension_sqlite_scanner",
+    "postgres_scanner": "duckdb_extension_postgres_scanner",
+}
+
+
+def _packaged_binary(name: str) -> str | None:
+    module = _PIP_PACKAGES.get(name)
+    spec = importlib.util.find_spec(module) if module else None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    root = list(spec.submodule_search_locations)[0]
+    version = duckdb.__version__
+    exact = os.path.join(root, "extensions", f"v{version}", f"{name}.duckdb_extension")
+    if os.path.exists(exact):
+        return exact
+    found = sorted(glob.glob(os.path.join(root, "extensions", "*", f"{name}.duckdb_extension")))
+    return found[-1] if found else None
+
+
+def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Load ``name`` into ``con``: already installed, else the pip package, else download."""
+    try:
+        con.execute(f"LOAD {name}")
+        return
+    except duckdb.Error:
+        pass
+    binary = _packaged_binary(name)
+    if binary:
+        con.execute(f"LOAD '{binary}'")
+        return
+    # Last resort: the standard repository (needs the network).
+    con.execute(f"INSTALL {name}")
+    con.execute(f"LOAD {name}")
