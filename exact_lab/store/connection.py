@@ -123,8 +123,9 @@ class Store:
             return self.con.execute(query, params) if params is not None else self.con.execute(query)
 
     def df(self, query: str, params=None):
+        # Through Arrow: BLOBs arrive as bytes (shapely reads those), not bytearrays.
         with self.lock:
-            return self.sql(query, params).df()
+            return self.sql(query, params).to_arrow_table().to_pandas()
 
     def fetchall(self, query: str, params=None):
         with self.lock:

@@ -1,0 +1,174 @@
+"""The Project: one annotation data set in a DuckLake store, and the API users work with."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import threading
+
+import duckdb
+import pandas as pd
+
+from .errors import CatalogDamagedError, ExactLabError, ProjectLocationError
+from .store.annotations import AnnotationsMixin
+from .store.catalog import CatalogMixin
+from .store.connection import LAKE, Store
+from .store.importing import ImportMixin
+from .store.schema import SCHEMA_VERSION, TABLES, create_statements
+from .store.session import EditSession
+from .store.versions import VersionsMixin
+from .store.workflow import WorkflowMixin
+
+log = logging.getLogger(__name__)
+
+
+def current_user() -> str:
+    """JupyterHub's user when running under a hub, else the operating-system user."""
+    return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+
+
+def open_project(location, data: str | None = None, user: str | None = None, *, read_only: bool = False) -> "Project":
+    """Open (or create) a project.
+
+    ``location`` is a folder (embedded store: SQLite catalog + Parquet files, created if missing)
+    or a ``postgresql://`` URL (team store) together with ``data=``, the shared folder or
+    object-store URL for the data files.
+    """
+    return Project(location, data=data, user=user, read_only=read_only)
+
+
+class Project(CatalogMixin, AnnotationsMixin, VersionsMixin, WorkflowMixin, ImportMixin):
+    def __init__(self, location, data: str | None = None, user: str | None = None, *, read_only: bool = False):
+        self.location = str(location)
+        self.user = user or current_user()
+        self._store = Store(self.location, data=data, read_only=read_only)
+        self._listeners: list = []
+        self._listeners_lock = threading.Lock()
+        if not read_only:
+            self._ensure_schema()
+            self.add_user(self.user)
+        self._check_schema()
+        self.session = EditSession(self)
+
+    # -- set-up -------------------------------------------------------------------------------
+    def _ensure_schema(self) -> None:
+        existing = {r[0] for r in self._store.fetchall(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [LAKE])}
+        if set(TABLES) <= existing:
+            return
+
+        def work(con):
+            for statement in create_statements():
+                con.execute(statement)
+            if not con.execute("SELECT 1 FROM project_info WHERE key = 'schema_version'").fetchone():
+                con.execute("INSERT INTO project_info VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+
+        try:
+            self._store.run_transaction(work, author=self.user, message="create project")
+        except duckdb.Error as exc:
+            if "already exists" not in str(exc).lower():
+                raise CatalogDamagedError(f"cannot create the project's tables: {exc}") from exc
+
+    def _check_schema(self) -> None:
+        try:
+            rows = self._store.fetchall("SELECT value FROM project_info WHERE key = 'schema_version'")
+        except duckdb.Error as exc:
+            raise CatalogDamagedError(f"{self.location} is a DuckLake catalog but not an exact-lab project: {exc}") from exc
+        if not rows:
+            raise CatalogDamagedError(f"{self.location} has no schema version; it is not an exact-lab project")
+        if int(rows[0][0]) > SCHEMA_VERSION:
+            raise CatalogDamagedError(
+                f"{self.location} was written by a newer exact-lab (schema {rows[0][0]} > {SCHEMA_VERSION})")
+
+    # -- plumbing the mixins share -----------------------------------------------------------
+    def _write(self, work, message):
+        """Run ``work(con)`` as one snapshot authored by the current user, retried on conflicts."""
+        return self._store.run_transaction(work, author=self.user, message=message)
+
+    def on_change(self, callback) -> None:
+        """Call ``callback({"image_ids", "uuids", "snapshot"})`` after each commit of this kernel."""
+        with self._listeners_lock:
+            self._listeners.append(callback)
+
+    def off_change(self, callback) -> None:
+        with self._listeners_lock:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
+    def _notify(self, image_ids, uuids) -> None:
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        if not listeners:
+            return
+        change = {
+            "image_ids": None if image_ids is None else {int(i) for i in set(image_ids)},
+            "uuids": None if uuids is None else [str(u) for u in uuids],
+            "snapshot": self._store.current_snapshot(),
+        }
+        for callback in listeners:
+            try:
+                callback(change)
+            except Exception:  # a broken listener must not break the edit
+                log.exception("exact-lab: change listener failed")
+
+    def flush(self) -> int:
+        """Commit the buffered interactive edits now."""
+        session = getattr(self, "session", None)
+        return session.flush() if session is not None else 0
+
+    # -- the rest of the public API ----------------------------------------------------------
+    def sql(self, query: str, params=None) -> duckdb.DuckDBPyRelation:
+        """A DuckDB relation over the project's tables (annotations geometry is WKB)."""
+        self.flush()
+        with self._store.lock:
+            return self._store.con.sql(query, params=params)
+
+    def info(self) -> dict:
+        counts = self._store.fetchall(
+            "SELECT (SELECT count(*) FROM images), (SELECT count(*) FROM image_sets), "
+            "(SELECT count(*) FROM annotation_types), (SELECT count(*) FROM annotations WHERE NOT deleted), "
+            "(SELECT count(*) FROM annotations WHERE deleted), (SELECT count(*) FROM versions), "
+            "(SELECT count(*) FROM users)")[0]
+        keys = ("images", "image_sets", "annotation_types", "annotations", "deleted_annotations", "versions", "users")
+        return {
+            "location": self.location,
+            "mode": "team" if self._store.team else "embedded",
+            "data_path": self._store.data_path,
+            "user": self.user,
+            "snapshot": self._store.current_snapshot(),
+            **dict(zip(keys, (int(c) for c in counts))),
+        }
+
+    def maintain(self) -> None:
+        """DuckLake housekeeping: move inlined rows to Parquet and merge small adjacent files.
+        Snapshots are never expired, so versions and history stay readable."""
+        self.flush()
+        with self._store.lock:
+            con = self._store.con
+            con.execute(f"CALL ducklake_flush_inlined_data('{LAKE}')")
+            con.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}')")
+
+    def viewer(self, image=None, **kwargs):
+        """A SlideViewer widget on one of the project's images."""
+        from .widgets import SlideViewer
+
+        return SlideViewer(project=self, image=image, **kwargs)
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self._store.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return f"<exact_lab.Project {self.location!r} user={self.user!r}>"
+
+
+__all__ = ["Project", "open_project", "current_user", "ExactLabError", "ProjectLocationError", "pd"]

@@ -1,0 +1,68 @@
+"""Small helpers shared by the store modules."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidValueError
+
+
+def utcnow() -> _dt.datetime:
+    """Naive UTC timestamp: the store keeps every time in UTC."""
+    return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
+
+
+def next_id(con, table: str, column: str) -> int:
+    return int(con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchone()[0])
+
+
+def dump_meta(value) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, str):
+        return json.dumps(json.loads(value))  # validate: meta must be JSON
+    return json.dumps(value, default=_json_default)
+
+
+def _json_default(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def load_meta_column(series: pd.Series) -> pd.Series:
+    """Parse a JSON text column into dicts, touching only non-null rows (most are null)."""
+    out = pd.Series([None] * len(series), index=series.index, dtype=object)
+    mask = series.notna().to_numpy()
+    if mask.any():
+        out[mask] = [json.loads(v) for v in series[mask]]
+    return out
+
+
+_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
+
+
+def check_color(color: str | None) -> str | None:
+    if color is None:
+        return None
+    if not isinstance(color, str) or not _COLOR.match(color):
+        raise InvalidValueError(f"colour {color!r} is not of the form '#rrggbb'")
+    if len(color) == 4:
+        color = "#" + "".join(c * 2 for c in color[1:])
+    return color.lower()
+
+
+def sql_list(values) -> str:
+    """A SQL list literal of ints (ids are ours, never user text)."""
+    return "(" + ", ".join(str(int(v)) for v in values) + ")" if len(values) else "(NULL)"
