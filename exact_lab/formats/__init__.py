@@ -1,0 +1,116 @@
+"""Annotation formats: one module per format, each with ``read`` and ``write``, and a registry.
+
+    from exact_lab import formats
+    report = formats.import_annotations(proj, "coco.json", image_set="CCMCT")
+    formats.export_annotations(proj, "out/", "yolo", version="v1")
+
+Readers are pure (file -> Parsed); the store sees a file only once it parsed completely, in one
+``import_table`` transaction, so a bad file leaves the project as it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._common import Parsed
+from ._types import resolve_types
+from .registry import ALIASES, FORMATS, resolve, sniff
+
+__all__ = [
+    "FORMATS", "ALIASES", "Parsed", "sniff", "read", "write", "import_annotations",
+    "export_annotations", "frames_from_parsed", "convert",
+]
+
+
+def read(path, format: str | None = None, *, images: pd.DataFrame | None = None, **options) -> Parsed:
+    """Parse an annotation file or folder without touching any project."""
+    name, module, implied = resolve(format or sniff(path))
+    return module.read(path, images=images, **{**implied, **options})
+
+
+def write(path, format: str, annotations: pd.DataFrame, images: pd.DataFrame,
+          types: pd.DataFrame, **options) -> dict:
+    """Write annotations (as ``Project.annotations`` returns them) in a format; returns a report."""
+    name, module, implied = resolve(format)
+    report = module.write(path, annotations, images, types, **{**implied, **options})
+    report.setdefault("format", name)
+    return report
+
+
+def import_annotations(project, path, format: str | None = None, *, image_set: str | None = None,
+                       type_map: dict | None = None, create_types: bool = True, **options) -> dict:
+    """Import a file into a project in one transaction and return the report."""
+    name, module, implied = resolve(format or sniff(path))
+    known = project.images(image_set=image_set) if image_set is not None else project.images()
+    parsed = module.read(path, images=known, **{**implied, **options})
+    existing = project.annotation_types()
+    ann, specs, warnings, skipped = resolve_types(
+        parsed.annotations, parsed.types, existing, type_map=type_map, create_types=create_types
+    )
+    report = project.import_table(
+        ann.drop(columns=["shape"]),
+        image_set=image_set,
+        type_map=None,
+        create_types=create_types,
+        types=specs,
+        images=parsed.images,
+        source_file=str(path),
+    )
+    report = dict(report)
+    report["format"] = name
+    report["file"] = str(path)
+    report["skipped"] = int(report.get("skipped", 0)) + parsed.skipped + skipped
+    report["warnings"] = list(parsed.warnings) + warnings + list(report.get("warnings", []))
+    return report
+
+
+def export_annotations(project, path, format: str, version=None, image_set: str | None = None,
+                       types=None, **options) -> dict:
+    """Write a project's annotations (optionally at a version, of an image set or types)."""
+    anns = project.annotations(image_set=image_set, types=types, version=version)
+    imgs = project.images(image_set=image_set) if image_set is not None else project.images()
+    tps = project.annotation_types()
+    report = write(path, format, anns, imgs, tps, **options)
+    report["path"] = str(path)
+    return report
+
+
+def frames_from_parsed(parsed: Parsed) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(annotations, images, types) shaped like the store's, straight from a parsed file: lets
+    a file be converted to another format, or a writer be tested, without a project."""
+    ann, specs, _, _ = resolve_types(parsed.annotations, parsed.types, None)
+    names = list(dict.fromkeys(list(parsed.images["name"]) + list(ann["image"])))
+    img = pd.DataFrame({"image_id": np.arange(1, len(names) + 1), "name": names})
+    known = parsed.images.set_index("name")
+    img["width"] = [known["width"].get(n) if n in known.index else None for n in names]
+    img["height"] = [known["height"].get(n) if n in known.index else None for n in names]
+    img["meta"] = [known["meta"].get(n) if n in known.index else None for n in names]
+    ids = dict(zip(img["name"], img["image_id"]))
+    type_rows = [
+        {"type_id": i + 1, "name": n, "vector_type": s["vector_type"], "color": s.get("color"),
+         "node_count": s.get("node_count"), "sort_order": i, "meta": s.get("meta") or {}}
+        for i, (n, s) in enumerate(specs.items())
+    ]
+    tps = pd.DataFrame(type_rows, columns=["type_id", "name", "vector_type", "color", "node_count",
+                                           "sort_order", "meta"])
+    vt = dict(zip(tps["name"], tps["vector_type"]))
+    out = ann.drop(columns=["shape"]).copy()
+    out.insert(0, "image_id", [ids[n] for n in out["image"]])
+    out["vector_type"] = [vt[t] for t in out["type"]]
+    out["frame"] = out["frame"].where(out["frame"].notna(), 0) if len(out) else out["frame"]
+    out["uuid"] = [u if isinstance(u, str) else f"row-{i}" for i, u in enumerate(out["uuid"])]
+    for flag in ("concealed", "blurred"):
+        out[flag] = out[flag].fillna(False).astype(bool) if len(out) else out[flag]
+    out["meta"] = [m if isinstance(m, dict) else {} for m in out["meta"]]
+    return out, img, tps
+
+
+def convert(src, dst, to_format: str, *, from_format: str | None = None,
+            read_options: dict | None = None, **write_options) -> dict:
+    """File to file in another format, without a project."""
+    parsed = read(src, from_format, **(read_options or {}))
+    ann, img, tps = frames_from_parsed(parsed)
+    return write(dst, to_format, ann, img, tps, **write_options)

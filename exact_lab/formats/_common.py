@@ -1,0 +1,250 @@
+"""What every reader and writer shares: the parsed-file container, the canonical annotation
+columns, errors that name the file and the place, and image-size look-ups.
+
+Readers are pure: file(s) -> Parsed. Nothing touches the store until the whole file parsed, so a
+bad file can never leave half an import behind.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import FormatError
+
+# Columns a reader fills; ``shape`` is the reader's own word for the drawn shape (box, ellipse,
+# polygon, mask, point, line, polyline, global) and is used only to pick annotation types.
+TABLE_COLUMNS = [
+    "image", "type", "geometry", "shape", "frame", "score", "source", "description",
+    "meta", "uuid", "concealed", "blurred",
+]
+IMAGE_COLUMNS = ["name", "width", "height", "meta"]
+
+# The class name for shapes that carry no class at all (QuPath's unclassified objects, ASAP's
+# "None" group, CVAT's empty label). Writers turn it back into "no class".
+UNCLASSIFIED = "unclassified"
+
+IMAGE_SUFFIXES = {
+    ".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".svs", ".ndpi",
+    ".mrxs", ".scn", ".vms", ".vmu", ".bif", ".czi", ".dcm", ".jp2",
+}
+
+
+@dataclass
+class Parsed:
+    """One parsed file: annotations in canonical columns, the images it names, its classes."""
+
+    annotations: pd.DataFrame
+    images: pd.DataFrame
+    types: dict = field(default_factory=dict)  # class name -> {vector_type, color, node_count, meta}
+    warnings: list = field(default_factory=list)
+    skipped: int = 0
+
+
+def fail(path, where, expected) -> FormatError:
+    """An error naming the file, the place in it (line, key, element) and what was expected."""
+    where = f", {where}" if where else ""
+    return FormatError(f"{Path(path)}{where}: {expected}")
+
+
+def table(rows: list[dict] | dict) -> pd.DataFrame:
+    """Canonical annotation table from row dicts (or a dict of columns)."""
+    df = pd.DataFrame(rows) if len(rows) else pd.DataFrame({c: [] for c in TABLE_COLUMNS})
+    for col in TABLE_COLUMNS:
+        if col not in df.columns:
+            df[col] = None
+    df = df[TABLE_COLUMNS].astype({"geometry": object, "meta": object})
+    return df.reset_index(drop=True)
+
+
+def image_table(rows) -> pd.DataFrame:
+    df = pd.DataFrame(list(rows)) if len(rows) else pd.DataFrame({c: [] for c in IMAGE_COLUMNS})
+    for col in IMAGE_COLUMNS:
+        if col not in df.columns:
+            df[col] = None
+    df = df[IMAGE_COLUMNS].drop_duplicates(subset="name", keep="first")
+    return df.reset_index(drop=True)
+
+
+def number(value, path, where, *, what="a number") -> float:
+    """float(value) or a FormatError naming where the non-number sits."""
+    if isinstance(value, bool):
+        raise fail(path, where, f"expected {what}, got {value!r}")
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise fail(path, where, f"expected {what}, got {str(value)[:40]!r}") from None
+    if not np.isfinite(out):
+        raise fail(path, where, f"expected a finite number, got {value!r}")
+    return out
+
+
+def check_inside(path, where, xs, ys, width, height, *, tolerance=1.0):
+    """Reject coordinates outside the image they claim to annotate (an off-by-a-pixel edge is
+    accepted: many tools write x+w == width + 1)."""
+    if width is None or height is None or pd.isna(width) or pd.isna(height):
+        return
+    xs = np.asarray(xs, dtype=float)
+    ys = np.asarray(ys, dtype=float)
+    if xs.size == 0:
+        return
+    bad = (xs < -tolerance) | (ys < -tolerance) | (xs > width + tolerance) | (ys > height + tolerance)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise fail(
+            path, where,
+            f"coordinate ({xs[i]:g}, {ys[i]:g}) lies outside the {int(width)}x{int(height)} image; "
+            "expected 0 <= x <= width and 0 <= y <= height",
+        )
+
+
+def image_size_from_file(path) -> tuple[int, int] | None:
+    """(width, height) read from an image file's header, or None when it cannot be read."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            return int(im.width), int(im.height)
+    except Exception:
+        return None
+
+
+def lookup_size(name, known: pd.DataFrame | None):
+    """(width, height) of an image by name in a DataFrame with name/width/height, else None."""
+    if known is None or len(known) == 0 or "name" not in known:
+        return None
+    hit = known[known["name"] == name]
+    if len(hit) == 0:
+        return None
+    w, h = hit.iloc[0].get("width"), hit.iloc[0].get("height")
+    if w is None or h is None or pd.isna(w) or pd.isna(h):
+        return None
+    return int(w), int(h)
+
+
+def unique_names(rel_paths: list[str]) -> tuple[list[str], list[str]]:
+    """Image names for files found under a folder: the bare file name, unless two files share
+    it (YOLO subsets, SlideRunner directories), then the relative path keeps them apart."""
+    base = [os.path.basename(p) for p in rel_paths]
+    counts = pd.Series(base).value_counts()
+    clashes = set(counts[counts > 1].index)
+    names = [p.replace(os.sep, "/") if b in clashes else b for p, b in zip(rel_paths, base)]
+    warnings = []
+    if clashes:
+        warnings.append(
+            f"{len(clashes)} file name(s) occur in several folders ({', '.join(sorted(clashes)[:3])}"
+            f"{'...' if len(clashes) > 3 else ''}); those images are named by their relative path"
+        )
+    return names, warnings
+
+
+def read_text(path) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise fail(path, f"byte {exc.start}", "expected UTF-8 text") from None
+    except OSError as exc:
+        raise fail(path, None, f"cannot be read ({exc.strerror})") from None
+
+
+def load_json(path):
+    """Parse JSON with orjson when installed (several times faster on big COCO files)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise fail(path, None, f"cannot be read ({exc.strerror})") from None
+    try:
+        import orjson
+
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            line, col = _line_col(data, exc.pos)
+            raise fail(path, f"line {line} column {col}", f"not valid JSON ({exc.msg})") from None
+    except ImportError:
+        import json
+
+        try:
+            return json.loads(data.decode("utf-8-sig"))
+        except json.JSONDecodeError as exc:
+            raise fail(path, f"line {exc.lineno} column {exc.colno}", f"not valid JSON ({exc.msg})") from None
+
+
+def _line_col(data: bytes, pos: int) -> tuple[int, int]:
+    pos = max(0, min(pos, len(data)))
+    line = data.count(b"\n", 0, pos) + 1
+    col = pos - (data.rfind(b"\n", 0, pos) + 1) + 1
+    return line, col
+
+
+def dump_json(obj, path, *, indent=False):
+    """Write JSON (orjson when installed); numpy scalars and arrays are written as numbers."""
+    try:
+        import orjson
+
+        opts = orjson.OPT_SERIALIZE_NUMPY | (orjson.OPT_INDENT_2 if indent else 0)
+        Path(path).write_bytes(orjson.dumps(obj, option=opts, default=_json_default))
+    except ImportError:
+        import json
+
+        Path(path).write_text(json.dumps(obj, indent=2 if indent else None, default=_json_default))
+
+
+def _json_default(value):
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def meta_of(value) -> dict:
+    """A row's meta as a dict (the store gives dicts; None and NaN become {})."""
+    return value if isinstance(value, dict) else {}
+
+
+def clean_number(x: float):
+    """Integers as int so files do not fill with 12.0."""
+    x = float(x)
+    return int(x) if x.is_integer() and abs(x) < 2**53 else x
+
+
+def fmt(x: float) -> str:
+    """Shortest text that reads back as the same float."""
+    x = float(x)
+    return str(int(x)) if x.is_integer() and abs(x) < 2**53 else repr(x)
+
+
+def type_info(types: pd.DataFrame | None) -> dict:
+    """name -> row dict of the project's annotation types (for writers)."""
+    if types is None or len(types) == 0:
+        return {}
+    out = {}
+    for row in types.to_dict("records"):
+        row["meta"] = meta_of(row.get("meta"))
+        out[row["name"]] = row
+    return out
+
+
+def source_label(type_row: dict | None, name: str) -> str:
+    """The class name a file should carry: the label the type was imported from when an import
+    split one label into several types (see _types.py), else the type's name."""
+    if type_row:
+        return type_row["meta"].get("source_label", name)
+    return name
+
+
+def images_by_id(images: pd.DataFrame) -> dict:
+    return {row["image_id"]: row for row in images.to_dict("records")} if len(images) else {}
+
+
+def is_missing(v) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
