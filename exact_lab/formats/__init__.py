@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from ._common import Parsed
 from ._types import resolve_types
@@ -105,6 +106,13 @@ def frames_from_parsed(parsed: Parsed) -> tuple[pd.DataFrame, pd.DataFrame, pd.D
     for flag in ("concealed", "blurred"):
         out[flag] = out[flag].fillna(False).astype(bool) if len(out) else out[flag]
     out["meta"] = [m if isinstance(m, dict) else {} for m in out["meta"]]
+    geoms = out["geometry"].to_numpy(dtype=object)
+    bounds = np.full((len(out), 4), np.nan)
+    present = np.array([g is not None for g in geoms], dtype=bool)
+    if present.any():
+        bounds[present] = shapely.bounds(np.asarray(list(geoms[present]), dtype=object))
+    out["xmin"], out["ymin"], out["xmax"], out["ymax"] = bounds.T
+    out["deleted"] = False
     return out, img, tps
 
 

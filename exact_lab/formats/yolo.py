@@ -1,0 +1,498 @@
+"""YOLO in its three layouts:
+
+- Darknet: ``obj.names`` + ``obj.data`` + ``train.txt`` listing images, a ``.txt`` beside each image;
+  also the loose variants (``obj.names`` or ``classes.txt`` with ``labels/`` beside ``images/``);
+- Ultralytics: ``data.yaml`` (names, train/val/test image folders), ``labels/`` parallel to
+  ``images/``; boxes and polygon (segment) lines;
+- the single-file Keras/PyTorch layout: ``path x1,y1,x2,y2,class ...`` per line, in pixels.
+
+Label lines are normalised to the image size, so sizes come from the image files beside the
+labels, else from the project's images, else the import stops with an error naming the label.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+import yaml
+
+from . import _geometry as G
+from ._common import (
+    IMAGE_SUFFIXES, Parsed, fail, fmt, image_size_from_file, image_table, is_missing, read_text,
+    source_label, table, type_info, unique_names,
+)
+
+_RASTER = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif"}
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def read(path, *, images=None, layout=None, classes=None, normalized=None, **_) -> Parsed:
+    p = Path(path)
+    if not p.exists():
+        raise fail(p, None, "no such file or folder")
+    if p.is_file() and p.suffix.lower() in (".yaml", ".yml"):
+        return _read_ultralytics(p, images, normalized)
+    if p.is_dir():
+        for name in ("data.yaml", "dataset.yaml"):
+            if (p / name).exists():
+                return _read_ultralytics(p / name, images, normalized)
+        if (p / "obj.data").exists():
+            return _read_darknet(p / "obj.data", images, normalized)
+        return _read_loose(p, images, classes, normalized)
+    if p.name == "obj.data":
+        return _read_darknet(p, images, normalized)
+    return _read_keras(p, classes)
+
+
+def _names_file(path) -> list[str]:
+    return [ln.strip() for ln in read_text(path).splitlines() if ln.strip()]
+
+
+def _find_names(root: Path, classes) -> tuple[list[str], Path | None]:
+    if classes is not None:
+        if isinstance(classes, (list, tuple)):
+            return list(classes), None
+        return _names_file(classes), Path(classes)
+    for name in ("obj.names", "classes.txt", "classes.names", "labels.txt"):
+        hits = sorted(root.rglob(name))
+        if hits:
+            return _names_file(hits[0]), hits[0]
+    raise fail(root, None, "expected a class names file (obj.names or classes.txt) or classes=")
+
+
+def _image_index(root: Path) -> dict:
+    """stem -> image files under root (to find the image a label file belongs to)."""
+    index: dict = {}
+    for f in root.rglob("*"):
+        if f.suffix.lower() in _RASTER and f.is_file():
+            index.setdefault(f.stem, []).append(f)
+    return index
+
+
+def _image_for_label(label: Path, root: Path, index: dict) -> Path | None:
+    cands = index.get(label.stem, [])
+    if not cands:
+        return None
+    if len(cands) == 1:
+        return cands[0]
+    # The image whose path mirrors the label's (labels/ <-> images/, Annotations/ <-> Images/).
+    rel = str(label.relative_to(root).parent).lower()
+    for swap in (("labels", "images"), ("annotations", "images"), ("labels", "")):
+        want = rel.replace(*swap)
+        for c in cands:
+            if str(c.relative_to(root).parent).lower() == want:
+                return c
+    for c in cands:
+        if c.parent == label.parent:
+            return c
+    return cands[0]
+
+
+def _read_loose(root: Path, images, classes, normalized) -> Parsed:
+    names, names_path = _find_names(root, classes)
+    index = _image_index(root)
+    labels = [
+        f for f in sorted(root.rglob("*.txt"))
+        if names_path is None or f.resolve() != names_path.resolve()
+        if f.name.lower() not in ("train.txt", "valid.txt", "val.txt", "test.txt", "readme.txt",
+                                  "classes.txt", "obj.names", "labels.txt")
+    ]
+    pairs = [(lab, _image_for_label(lab, root, index)) for lab in labels]
+    return _read_pairs(root, pairs, names, images, normalized)
+
+
+def _read_darknet(obj_data: Path, images, normalized) -> Parsed:
+    root = obj_data.parent
+    conf = {}
+    for n, line in enumerate(read_text(obj_data).splitlines(), 1):
+        if not line.strip() or line.strip().startswith("#"):
+            continue
+        if "=" not in line:
+            raise fail(obj_data, f"line {n}", f"expected 'key = value', got {line.strip()[:40]!r}")
+        k, v = line.split("=", 1)
+        conf[k.strip()] = v.strip()
+    names_path = _local(root, conf.get("names", "obj.names"))
+    if names_path is None:
+        raise fail(obj_data, "key 'names'", f"names file {conf.get('names')!r} not found")
+    names = _names_file(names_path)
+    if "classes" in conf and conf["classes"].isdigit() and int(conf["classes"]) != len(names):
+        raise fail(obj_data, "key 'classes'", f"says {conf['classes']} classes but {names_path.name} lists {len(names)}")
+    pairs = []
+    for key in ("train", "valid", "test"):
+        if key not in conf:
+            continue
+        listing = _local(root, conf[key])
+        if listing is None:
+            raise fail(obj_data, f"key {key!r}", f"image list {conf[key]!r} not found")
+        for n, line in enumerate(read_text(listing).splitlines(), 1):
+            if not line.strip():
+                continue
+            img = _local(root, line.strip())
+            if img is None:
+                raise fail(listing, f"line {n}", f"image {line.strip()!r} not found")
+            label = img.with_suffix(".txt")
+            pairs.append((label, img))
+    return _read_pairs(root, pairs, names, images, normalized)
+
+
+def _local(root: Path, ref: str) -> Path | None:
+    """A path written inside a Darknet file: relative to its folder, or with the 'data/' prefix
+    Darknet expects its data folder to be mounted under."""
+    ref = ref.replace("\\", "/")
+    parts = Path(ref).parts
+    for k in range(len(parts)):
+        cand = root.joinpath(*parts[k:])
+        if cand.exists():
+            return cand
+    return None
+
+
+def _read_ultralytics(yaml_path: Path, images, normalized) -> Parsed:
+    try:
+        conf = yaml.safe_load(read_text(yaml_path)) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else None
+        raise fail(yaml_path, where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(conf, dict) or "names" not in conf:
+        raise fail(yaml_path, "key 'names'", "expected a YAML mapping with 'names'")
+    raw = conf["names"]
+    if isinstance(raw, dict):
+        try:
+            n = max(int(k) for k in raw) + 1
+        except (TypeError, ValueError):
+            raise fail(yaml_path, "key 'names'", "expected integer class ids as keys") from None
+        names = [str(raw.get(i, raw.get(str(i), f"class {i}"))) for i in range(n)]
+    elif isinstance(raw, list):
+        names = [str(x) for x in raw]
+    else:
+        raise fail(yaml_path, "key 'names'", f"expected a list or a mapping, got {type(raw).__name__}")
+    base = yaml_path.parent / str(conf.get("path") or ".")
+    if not base.exists():
+        base = yaml_path.parent
+    kpt = conf.get("kpt_shape")
+    pairs = []
+    for key in ("train", "val", "test"):
+        entries = conf.get(key)
+        if not entries:
+            continue
+        for entry in (entries if isinstance(entries, list) else [entries]):
+            where = base / str(entry)
+            if not where.exists():
+                continue
+            files = []
+            if where.is_file():
+                files = [_local(base, ln.strip()) for ln in read_text(where).splitlines() if ln.strip()]
+                files = [f for f in files if f is not None]
+            else:
+                files = sorted(f for f in where.rglob("*") if f.suffix.lower() in _RASTER)
+            for img in files:
+                label = _label_for_image(img)
+                pairs.append((label, img))
+    if not pairs:  # no image folders: take every label under labels/
+        index = _image_index(base)
+        pairs = [(lab, _image_for_label(lab, base, index)) for lab in sorted((base / "labels").rglob("*.txt"))]
+    return _read_pairs(base, pairs, names, images, normalized, kpt_shape=kpt)
+
+
+def _label_for_image(img: Path) -> Path:
+    parts = list(img.parts)
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] == "images":
+            parts[i] = "labels"
+            return Path(*parts).with_suffix(".txt")
+    return img.with_suffix(".txt")
+
+
+def _read_pairs(root, pairs, names, images, normalized, kpt_shape=None) -> Parsed:
+    warnings: list[str] = []
+    rel = [str((img if img is not None else lab).relative_to(root)) if _under(img or lab, root)
+           else (img or lab).name for lab, img in pairs]
+    rel = [r if img is not None else os.path.join(os.path.dirname(r), Path(r).stem) for r, (lab, img) in zip(rel, pairs)]
+    img_names, w = unique_names(rel)
+    warnings.extend(w)
+    parsed_lines = []
+    sizes = {}
+    for (label, img), name in zip(pairs, img_names):
+        if img is None:
+            name = _project_name(name, images)
+        size = image_size_from_file(img) if img is not None else None
+        if size is None:
+            size = _project_size(name, images)
+        sizes[name] = size
+        if label is None or not label.exists():
+            continue
+        parsed_lines.append((label, name, _parse_label_file(label, len(names), kpt_shape)))
+    all_vals = [rows for _, _, rows in parsed_lines]
+    if normalized is None:
+        mx = max((np.max(c) for rows in all_vals for (_, c, _, _) in rows if len(c)), default=0.0)
+        normalized = mx <= 1.0 + 1e-6
+        if not normalized:
+            warnings.append("coordinates above 1 found: read as pixels, not normalised values")
+    out = []
+    for label, name, rows in parsed_lines:
+        size = sizes.get(name)
+        if normalized and rows and size is None:
+            raise fail(label, None, f"normalised coordinates need the size of image {name!r}: no image file "
+                       "was found beside the labels and the project has no image of that name")
+        W, H = size if normalized else (1.0, 1.0)
+        for line_no, c, cls_id, kind in rows:
+            if normalized and ((c < -1e-6) | (c > 1 + 1e-6)).any():
+                raise fail(label, f"line {line_no}", "expected normalised coordinates between 0 and 1, "
+                           f"got {float(c[np.argmax((c < 0) | (c > 1))]):g}")
+            row = {"image": name, "type": names[cls_id]}
+            if kind == "box" or kind == "box+conf":
+                cx, cy, bw, bh = c[:4]
+                # rounded to a millionth of a pixel: drops float noise (9.00000000000001), keeps data
+                row["geometry"] = shapely.box(*np.round([(cx - bw / 2) * W, (cy - bh / 2) * H,
+                                                         (cx + bw / 2) * W, (cy + bh / 2) * H], 6))
+                row["shape"] = "box"
+                if kind == "box+conf":
+                    row["score"] = float(c[4])
+                if bw <= 0 or bh <= 0:
+                    raise fail(label, f"line {line_no}", "expected a box with positive width and height")
+            elif kind == "pose":
+                pts = c[4:].reshape(-1, kpt_shape[1])
+                vis = pts[:, 2].astype(int).tolist() if kpt_shape[1] == 3 else [2] * len(pts)
+                xy = pts[:, :2] * [W, H]
+                keep = np.array(vis) > 0
+                cx, cy, bw, bh = c[:4]
+                row["geometry"] = shapely.MultiPoint(xy[keep])
+                row["shape"] = "point"
+                row["meta"] = {"visibility": vis, "coco": {"bbox": [(cx - bw / 2) * W, (cy - bh / 2) * H, bw * W, bh * H]}}
+            else:
+                row["geometry"] = shapely.Polygon(np.round(c.reshape(-1, 2) * [W, H], 6))
+                row["shape"] = "polygon"
+            out.append(row)
+    img_rows = [{"name": n, "width": s[0] if s else None, "height": s[1] if s else None, "meta": None}
+                for n, s in sizes.items()]
+    hints = {n: {"meta": {"yolo_id": i}} for i, n in enumerate(names)}
+    if kpt_shape:
+        for h in hints.values():
+            h["vector_type"] = "point"
+            h["node_count"] = int(kpt_shape[0])
+    return Parsed(annotations=table(out), images=image_table(img_rows), types=hints, warnings=warnings)
+
+
+def _under(p, root):
+    try:
+        p.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def _project_name(stem_name, images):
+    """A label without an image file: the project image with that stem, if there is one."""
+    if images is None or len(images) == 0:
+        return stem_name
+    stem = Path(stem_name).name
+    hits = [n for n in images["name"] if Path(n).stem == stem]
+    return hits[0] if len(hits) == 1 else stem_name
+
+
+def _project_size(name, images):
+    if images is None or len(images) == 0:
+        return None
+    hit = images[images["name"] == name]
+    if len(hit) and not is_missing(hit.iloc[0]["width"]) and not is_missing(hit.iloc[0]["height"]):
+        return int(hit.iloc[0]["width"]), int(hit.iloc[0]["height"])
+    return None
+
+
+def _parse_label_file(label: Path, n_classes: int, kpt_shape):
+    rows = []
+    for n, line in enumerate(read_text(label).splitlines(), 1):
+        tokens = line.split()
+        if not tokens:
+            continue
+        try:
+            cls_id = int(tokens[0])
+        except ValueError:
+            raise fail(label, f"line {n}", f"expected an integer class id first, got {tokens[0]!r}") from None
+        if not 0 <= cls_id < n_classes:
+            raise fail(label, f"line {n}", f"unknown class: class id {cls_id} is beyond the {n_classes} class names")
+        try:
+            c = np.array([float(t) for t in tokens[1:]])
+        except ValueError:
+            raise fail(label, f"line {n}", "expected numbers after the class id") from None
+        if not np.isfinite(c).all():
+            raise fail(label, f"line {n}", "expected finite numbers")
+        k = len(c)
+        if kpt_shape and k == 4 + kpt_shape[0] * kpt_shape[1]:
+            kind = "pose"
+        elif k == 4:
+            kind = "box"
+        elif k == 5:
+            kind = "box+conf"
+        elif k >= 6 and k % 2 == 0:
+            kind = "polygon"
+        else:
+            raise fail(label, f"line {n}", f"expected 4 box values or an even number (>= 6) of polygon "
+                       f"coordinates after the class id, got {k} values")
+        rows.append((n, c, cls_id, kind))
+    return rows
+
+
+def _read_keras(path: Path, classes) -> Parsed:
+    root = path.parent
+    names, _ = _find_names(root, classes) if classes is not None or any(
+        (root / n).exists() for n in ("classes.txt", "obj.names", "classes.names")) else (None, None)
+    out = []
+    seen = {}
+    for n, line in enumerate(read_text(path).splitlines(), 1):
+        tokens = line.split()
+        if not tokens:
+            continue
+        img = tokens[0]
+        name = os.path.basename(img)
+        f = (root / img) if not os.path.isabs(img) else Path(img)
+        seen.setdefault(name, image_size_from_file(f) if f.exists() else None)
+        for t in tokens[1:]:
+            parts = t.split(",")
+            if len(parts) != 5:
+                raise fail(path, f"line {n}", f"expected boxes as x1,y1,x2,y2,class, got {t!r}")
+            try:
+                x1, y1, x2, y2 = (float(v) for v in parts[:4])
+                cls_id = int(parts[4])
+            except ValueError:
+                raise fail(path, f"line {n}", f"expected numbers in {t!r}") from None
+            if names is not None and not 0 <= cls_id < len(names):
+                raise fail(path, f"line {n}", f"unknown class: class id {cls_id} is beyond the {len(names)} class names")
+            if x2 <= x1 or y2 <= y1:
+                raise fail(path, f"line {n}", f"expected x1 < x2 and y1 < y2 in {t!r}")
+            out.append({"image": name, "type": names[cls_id] if names else str(cls_id),
+                        "geometry": shapely.box(x1, y1, x2, y2), "shape": "box"})
+    warnings = [] if names else ["no classes file beside the annotations: classes are named by their id"]
+    img_rows = [{"name": k, "width": v[0] if v else None, "height": v[1] if v else None} for k, v in seen.items()]
+    hints = {n: {"meta": {"yolo_id": i}} for i, n in enumerate(names or [])}
+    return Parsed(annotations=table(out), images=image_table(img_rows), types=hints, warnings=warnings)
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def write(path, annotations, images, types, *, layout="ultralytics", precision=None, **_) -> dict:
+    root = Path(path)
+    warnings: list[str] = []
+    tinfo = type_info(types)
+    ann = annotations
+    if "deleted" in ann:
+        ann = ann[~ann["deleted"].fillna(False).astype(bool)]
+    vt = ann["vector_type"].to_numpy(dtype=object) if len(ann) else np.array([], dtype=object)
+    ok = np.isin(vt, ["box", "fixed_box", "ellipse", "polygon", "mask"])
+    names, class_of = _class_ids(tinfo, ann[ok])
+    if (~ok).any():
+        kinds = pd.Series(vt[~ok]).value_counts().to_dict()
+        warnings.append(f"YOLO holds boxes and polygons only: {int((~ok).sum())} annotation(s) not written {kinds}")
+    if (vt == "ellipse").any():
+        warnings.append(f"{int((vt == 'ellipse').sum())} ellipse(s) written as their bounding boxes")
+    ann = ann[ok]
+    num = (lambda v: fmt(v)) if precision is None else (lambda v: f"{v:.{precision}f}")
+    if layout == "keras":
+        return _write_keras(root, ann, images, tinfo, names, class_of, num, warnings, int((~ok).sum()))
+    sizes = {r["image_id"]: (r.get("width"), r.get("height"), r["name"]) for r in images.to_dict("records")}
+    lines: dict = {iid: [] for iid in sizes}
+    for row in ann.itertuples(index=False):
+        w, h, name = sizes.get(row.image_id, (None, None, row.image))
+        if is_missing(w) or is_missing(h) or not w or not h:
+            raise fail(root, f"image {name!r}", "YOLO needs the image's width and height to normalise coordinates")
+        cid = class_of[source_label(tinfo.get(row.type), row.type)]
+        g = row.geometry
+        meta = row.meta if isinstance(row.meta, dict) else {}
+        if row.vector_type in ("box", "fixed_box", "ellipse") or (meta.get("shape") == "box" and G.is_rectangle(g)):
+            x0, y0, x1, y1 = g.bounds
+            vals = [(x0 + x1) / 2 / w, (y0 + y1) / 2 / h, (x1 - x0) / w, (y1 - y0) / h]
+            lines.setdefault(row.image_id, []).append(" ".join([str(cid)] + [num(v) for v in vals]))
+        else:
+            polys = G.polygons_of(g)
+            if len(polys) > 1:
+                warnings.append(f"a {len(polys)}-part polygon on {name!r} written as {len(polys)} lines")
+            for p in polys:
+                if len(p.interiors):
+                    warnings.append(f"a polygon hole on {name!r} dropped (YOLO segments have none)")
+                xy = G.exterior_coords(p) / [w, h]
+                lines.setdefault(row.image_id, []).append(" ".join([str(cid)] + [num(v) for v in xy.reshape(-1)]))
+    files = _write_layout(root, layout, names, lines, sizes, images)
+    return {"files": files, "exported": int(len(ann)), "skipped": int((~ok).sum()), "warnings": warnings}
+
+
+def _class_ids(tinfo, ann):
+    order = sorted(tinfo.values(), key=lambda r: (r.get("meta", {}).get("yolo_id", 1e9),
+                                                  r.get("sort_order") if not is_missing(r.get("sort_order")) else 1e9,
+                                                  r["name"]))
+    names = []
+    for r in order:
+        if r.get("vector_type") in ("global", "point", "line", "polyline"):
+            continue
+        lb = source_label(r, r["name"])
+        if lb not in names:
+            names.append(lb)
+    for t in (ann["type"] if len(ann) else []):
+        lb = source_label(tinfo.get(t), t)
+        if lb not in names:
+            names.append(lb)
+    return names, {n: i for i, n in enumerate(names)}
+
+
+def _write_layout(root: Path, layout, names, lines, sizes, images) -> list[str]:
+    files = []
+    stems = {}
+    for iid, (w, h, name) in sizes.items():
+        stems[iid] = Path(name).stem
+    if layout == "darknet":
+        data = root / "obj_train_data"
+        data.mkdir(parents=True, exist_ok=True)
+        (root / "obj.names").write_text("\n".join(names) + "\n")
+        (root / "obj.data").write_text(
+            f"classes = {len(names)}\ntrain = data/train.txt\nnames = data/obj.names\nbackup = backup/\n")
+        listing = []
+        for iid, (w, h, name) in sizes.items():
+            (data / f"{stems[iid]}.txt").write_text("".join(ln + "\n" for ln in lines.get(iid, [])))
+            listing.append(f"data/obj_train_data/{name}")
+        (root / "train.txt").write_text("\n".join(listing) + "\n")
+        files = [str(root / "obj.data"), str(root / "obj.names"), str(root / "train.txt"), str(data)]
+    else:
+        subset_of = {}
+        for r in images.to_dict("records"):
+            m = r.get("meta") if isinstance(r.get("meta"), dict) else {}
+            subset_of[r["image_id"]] = str(m.get("subset") or "train")
+        for iid in sizes:
+            d = root / "labels" / subset_of.get(iid, "train")
+            d.mkdir(parents=True, exist_ok=True)
+            (d / f"{stems[iid]}.txt").write_text("".join(ln + "\n" for ln in lines.get(iid, [])))
+        subsets = sorted(set(subset_of.values()) or {"train"})
+        conf = {"path": ".", **{("val" if s == "validation" else s): f"images/{s}" for s in subsets},
+                "names": {i: n for i, n in enumerate(names)}}
+        if "train" not in conf:
+            conf["train"] = f"images/{subsets[0]}"
+        (root / "data.yaml").write_text(yaml.safe_dump(conf, sort_keys=False, allow_unicode=True))
+        files = [str(root / "data.yaml"), str(root / "labels")]
+    return files
+
+
+def _write_keras(root: Path, ann, images, tinfo, names, class_of, num, warnings, skipped) -> dict:
+    """One line per image: ``name x1,y1,x2,y2,class ...`` in pixels; polygons by their boxes."""
+    out = root if root.suffix else root / "annotations.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    per_image: dict = {r["name"]: [] for r in images.to_dict("records")}
+    n_poly = 0
+    for row in ann.itertuples(index=False):
+        x0, y0, x1, y1 = row.geometry.bounds
+        if row.vector_type in ("polygon", "mask"):
+            n_poly += 1
+        cid = class_of[source_label(tinfo.get(row.type), row.type)]
+        per_image.setdefault(row.image, []).append(",".join([num(x0), num(y0), num(x1), num(y1), str(cid)]))
+    if n_poly:
+        warnings.append(f"{n_poly} polygon(s) written as their bounding boxes (the Keras layout has boxes only)")
+    out.write_text("".join(" ".join([name] + boxes) + "\n" for name, boxes in per_image.items()))
+    classes = out.parent / "classes.txt"
+    classes.write_text("\n".join(names) + "\n")
+    return {"files": [str(out), str(classes)], "exported": int(len(ann)), "skipped": skipped, "warnings": warnings}
