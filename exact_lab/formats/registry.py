@@ -150,7 +150,7 @@ def _sniff_dir(p: Path) -> str | None:
     for child in p.iterdir():
         if child.name.lower() == "annotations" and child.is_dir() and list(child.glob("*.xml")):
             return "voc"
-    if any(n.endswith(".createml.json") for n in names):
+    if any(n.endswith(".createml.json") for n in names) or any(p.glob("*/*.createml.json")):
         return "createml"
     if "obj.names" in names or "classes.txt" in names:
         return "yolo"
