@@ -1,0 +1,130 @@
+// A chunk: one binary slice of one layer as the kernel sent it. Arrays are used as they arrived
+// (no per-shape objects); shapes edited in the browser are hidden here and live in the overlay.
+import type { ChunkHeader, Kind, Shape } from "../protocol";
+import { GridIndex } from "./grid";
+
+export class Chunk {
+  readonly layer: string;
+  readonly index: number;
+  readonly kind: Kind;
+  readonly count: number;
+  readonly idStart: number;
+  readonly bbox: [number, number, number, number];
+  /** box: 4 per shape; point: 2 per shape; path/polygon: vertices */
+  readonly coords: Float32Array;
+  /** path: vertex offset per shape (count + 1); polygon: vertex offset per ring */
+  readonly offsets: Uint32Array | null;
+  /** polygon: ring offset per shape (count + 1) */
+  readonly geomOffsets: Uint32Array | null;
+  hidden: Uint8Array | null = null;
+  hiddenCount = 0;
+  /** bumped whenever what is drawn changes, so render caches know when to rebuild */
+  version = 0;
+  private _bounds: Float32Array | null = null;
+  private _grid: GridIndex | null = null;
+
+  constructor(h: ChunkHeader, buffers: DataView[]) {
+    this.layer = h.layer;
+    this.index = h.chunk;
+    this.kind = h.kind;
+    this.count = h.count;
+    this.idStart = h.id_start;
+    this.bbox = h.bbox;
+    this.coords = asArray(Float32Array, buffers[0]);
+    this.offsets = buffers[1] ? asArray(Uint32Array, buffers[1]) : null;
+    this.geomOffsets = buffers[2] ? asArray(Uint32Array, buffers[2]) : null;
+  }
+
+  has(id: number): boolean {
+    return id >= this.idStart && id < this.idStart + this.count;
+  }
+
+  isHidden(i: number): boolean {
+    return this.hidden !== null && this.hidden[i] === 1;
+  }
+
+  setHidden(i: number, value: boolean): void {
+    if (!this.hidden) {
+      if (!value) return;
+      this.hidden = new Uint8Array(this.count);
+    }
+    const v = value ? 1 : 0;
+    if (this.hidden[i] === v) return;
+    this.hidden[i] = v;
+    this.hiddenCount += value ? 1 : -1;
+    this.version++;
+  }
+
+  /** Per-shape bounding boxes [xmin, ymin, xmax, ymax] * count (boxes: the data itself). */
+  get bounds(): Float32Array {
+    if (this._bounds) return this._bounds;
+    if (this.kind === "box") return (this._bounds = this.coords);
+    const out = new Float32Array(this.count * 4);
+    const c = this.coords;
+    if (this.kind === "point") {
+      for (let i = 0; i < this.count; i++) {
+        out[4 * i] = out[4 * i + 2] = c[2 * i];
+        out[4 * i + 1] = out[4 * i + 3] = c[2 * i + 1];
+      }
+    } else {
+      for (let i = 0; i < this.count; i++) {
+        const [v0, v1] = this.vertexRange(i);
+        let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+        for (let v = v0; v < v1; v++) {
+          const x = c[2 * v], y = c[2 * v + 1];
+          if (x < x0) x0 = x;
+          if (x > x1) x1 = x;
+          if (y < y0) y0 = y;
+          if (y > y1) y1 = y;
+        }
+        out[4 * i] = x0; out[4 * i + 1] = y0; out[4 * i + 2] = x1; out[4 * i + 3] = y1;
+      }
+    }
+    return (this._bounds = out);
+  }
+
+  get grid(): GridIndex {
+    if (!this._grid) this._grid = new GridIndex(this.bounds, this.count, this.bbox);
+    return this._grid;
+  }
+
+  /** Vertex range [start, end) of shape i (path and polygon kinds). */
+  vertexRange(i: number): [number, number] {
+    if (this.kind === "path") return [this.offsets![i], this.offsets![i + 1]];
+    const g = this.geomOffsets!;
+    return [this.offsets![g[i]], this.offsets![g[i + 1]]];
+  }
+
+  /** Shape i as an editable object (a copy). */
+  shape(i: number): Shape {
+    const id = this.idStart + i;
+    const c = this.coords;
+    switch (this.kind) {
+      case "box":
+        return { id, layer: this.layer, kind: "box", coords: [c[4 * i], c[4 * i + 1], c[4 * i + 2], c[4 * i + 3]] };
+      case "point":
+        return { id, layer: this.layer, kind: "point", coords: [c[2 * i], c[2 * i + 1]] };
+      case "path": {
+        const [v0, v1] = this.vertexRange(i);
+        return { id, layer: this.layer, kind: "path", coords: Array.from(c.subarray(2 * v0, 2 * v1)) };
+      }
+      case "polygon": {
+        const g = this.geomOffsets!, o = this.offsets!;
+        const r0 = g[i], r1 = g[i + 1];
+        const v0 = o[r0], v1 = o[r1];
+        const rings: number[] = [];
+        for (let r = r0; r < r1; r++) rings.push(o[r] - v0);
+        return { id, layer: this.layer, kind: "polygon", coords: Array.from(c.subarray(2 * v0, 2 * v1)), rings: rings.length > 1 ? rings : undefined };
+      }
+    }
+  }
+}
+
+function asArray<T extends Float32Array | Uint32Array>(ctor: { new (b: ArrayBuffer, o: number, n: number): T; BYTES_PER_ELEMENT: number }, view: DataView): T {
+  // The widget hands us DataViews over one message buffer; alignment is the kernel's job.
+  const n = view.byteLength / ctor.BYTES_PER_ELEMENT;
+  if (view.byteOffset % ctor.BYTES_PER_ELEMENT === 0) return new ctor(view.buffer as ArrayBuffer, view.byteOffset, n);
+  const copy = new Uint8Array(view.byteLength);
+  copy.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+  return new ctor(copy.buffer, 0, n);
+}

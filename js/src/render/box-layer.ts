@@ -1,0 +1,167 @@
+// Boxes and ellipses as instanced quads: one vec4 per shape straight from the kernel's buffer,
+// no triangulation. The fragment shader draws the outline (and optional fill) in screen pixels,
+// and keeps every box at least `minPixels` wide so nothing disappears when zoomed out.
+import { Layer, project32, picking } from "@deck.gl/core";
+import type { DefaultProps, LayerProps, UpdateParameters } from "@deck.gl/core";
+import { Geometry, Model } from "@luma.gl/engine";
+import type { ShaderModule } from "@luma.gl/shadertools";
+
+type BoxUniforms = {
+  lineColor: [number, number, number, number];
+  fillColor: [number, number, number, number];
+  lineWidth: number;
+  minPixels: number;
+  ellipse: number;
+};
+
+const uniformBlock = /* glsl */ `\
+uniform xlboxUniforms {
+  vec4 lineColor;
+  vec4 fillColor;
+  float lineWidth;
+  float minPixels;
+  float ellipse;
+} xlbox;
+`;
+
+const boxUniforms = {
+  name: "xlbox",
+  vs: uniformBlock,
+  fs: uniformBlock,
+  uniformTypes: {
+    lineColor: "vec4<f32>",
+    fillColor: "vec4<f32>",
+    lineWidth: "f32",
+    minPixels: "f32",
+    ellipse: "f32",
+  },
+} as const satisfies ShaderModule<BoxUniforms>;
+
+const vs = /* glsl */ `\
+#version 300 es
+#define SHADER_NAME xl-box-layer-vertex-shader
+in vec3 positions;
+in vec4 instanceBounds;
+in vec3 instancePickingColors;
+out vec2 vLocal;
+out vec2 vHalf;
+
+void main(void) {
+  vec3 c0 = project_position(vec3(instanceBounds.xy, 0.0));
+  vec3 c1 = project_position(vec3(instanceBounds.zw, 0.0));
+  float commonPerPixel = project_pixel_size(1.0);
+  vec2 sizePx = abs(c1.xy - c0.xy) / commonPerPixel;
+  vec2 drawPx = max(sizePx, vec2(xlbox.minPixels));
+  vec2 halfPx = drawPx * 0.5 + xlbox.lineWidth * 0.5 + 1.0;
+  vec2 corner = positions.xy;
+  vec2 centre = (c0.xy + c1.xy) * 0.5;
+  vLocal = corner * halfPx;
+  vHalf = drawPx * 0.5;
+  geometry.worldPosition = vec3(mix(instanceBounds.xy, instanceBounds.zw, corner * 0.5 + 0.5), 0.0);
+  geometry.pickingColor = instancePickingColors;
+  vec4 common = vec4(centre + corner * halfPx * commonPerPixel, 0.0, 1.0);
+  geometry.position = common;
+  gl_Position = project_common_position_to_clipspace(common);
+  DECKGL_FILTER_GL_POSITION(gl_Position, geometry);
+}
+`;
+
+const fs = /* glsl */ `\
+#version 300 es
+#define SHADER_NAME xl-box-layer-fragment-shader
+precision highp float;
+in vec2 vLocal;
+in vec2 vHalf;
+out vec4 fragColor;
+
+void main(void) {
+  float lw = xlbox.lineWidth;
+  float d;
+  if (xlbox.ellipse > 0.5) {
+    vec2 q = vLocal / max(vHalf, vec2(1e-3));
+    float r = length(q);
+    vec2 grad = q / max(vHalf, vec2(1e-3)) / max(r, 1e-4);
+    d = (r - 1.0) / max(length(grad), 1e-6);
+  } else {
+    vec2 e = abs(vLocal) - vHalf;
+    d = max(e.x, e.y);
+  }
+  if (d > lw * 0.5) discard;
+  vec4 color = d > -lw * 0.5 ? xlbox.lineColor : xlbox.fillColor;
+  if (color.a <= 0.0) discard;
+  fragColor = vec4(color.rgb, color.a * layer.opacity);
+  DECKGL_FILTER_COLOR(fragColor, geometry);
+}
+`;
+
+export type BoxLayerProps = LayerProps & {
+  data: { length: number; attributes: { getBounds: { value: Float32Array; size: 4 } } };
+  lineColor?: [number, number, number, number];
+  fillColor?: [number, number, number, number];
+  lineWidth?: number;
+  minPixels?: number;
+  ellipse?: boolean;
+};
+
+const defaultProps: DefaultProps<BoxLayerProps> = {
+  lineColor: { type: "color", value: [255, 0, 0, 255] },
+  fillColor: { type: "color", value: [0, 0, 0, 0] },
+  lineWidth: { type: "number", value: 1.5 },
+  minPixels: { type: "number", value: 2 },
+  ellipse: false,
+};
+
+const norm = (c: number[]): [number, number, number, number] => [c[0] / 255, c[1] / 255, c[2] / 255, (c[3] ?? 255) / 255];
+
+export class BoxLayer extends Layer<Required<BoxLayerProps>> {
+  static layerName = "XlBoxLayer";
+  static defaultProps = defaultProps;
+  declare state: { model?: Model };
+
+  getShaders() {
+    return super.getShaders({ vs, fs, modules: [project32, picking, boxUniforms] });
+  }
+
+  initializeState() {
+    this.getAttributeManager()!.addInstanced({
+      instanceBounds: { size: 4, type: "float32", accessor: "getBounds" } as any,
+    });
+  }
+
+  updateState(params: UpdateParameters<this>) {
+    super.updateState(params);
+    if (params.changeFlags.extensionsChanged || !this.state.model) {
+      this.state.model?.destroy();
+      this.state.model = this._getModel();
+      this.getAttributeManager()!.invalidateAll();
+    }
+  }
+
+  draw() {
+    const p = this.props;
+    const model = this.state.model!;
+    model.shaderInputs.setProps({
+      xlbox: {
+        lineColor: norm(p.lineColor as number[]),
+        fillColor: norm(p.fillColor as number[]),
+        lineWidth: p.lineWidth,
+        minPixels: p.minPixels,
+        ellipse: p.ellipse ? 1 : 0,
+      },
+    });
+    model.draw(this.context.renderPass);
+  }
+
+  protected _getModel(): Model {
+    return new Model(this.context.device, {
+      ...this.getShaders(),
+      id: this.props.id,
+      bufferLayout: this.getAttributeManager()!.getBufferLayouts(),
+      geometry: new Geometry({
+        topology: "triangle-strip",
+        attributes: { positions: { size: 3, value: new Float32Array([-1, -1, 0, 1, -1, 0, -1, 1, 0, 1, 1, 0]) } },
+      }),
+      isInstanced: true,
+    });
+  }
+}

@@ -1,0 +1,64 @@
+// Tool buttons, undo / redo / delete, fit, frame navigation and the panel toggle.
+import type { ToolName } from "../tools/context";
+import { h } from "./style";
+
+const TOOL_BUTTONS: [ToolName, string, string][] = [
+  ["pan", "✋", "pan / zoom (drag, wheel)"],
+  ["select", "⬚", "select: click, drag a box, Alt+drag a lasso, Shift adds; drag to move"],
+  ["lasso", "➰", "lasso select"],
+  ["box", "▭", "box"],
+  ["fixed_box", "⊡", "fixed-size box (one click)"],
+  ["point", "•", "point"],
+  ["ellipse", "◯", "ellipse (Shift: circle)"],
+  ["line", "╱", "line"],
+  ["polyline", "〰", "polyline: click vertices, double-click or Enter to finish"],
+  ["polygon", "⬠", "polygon: click vertices or drag freehand; Enter, double-click or first vertex closes"],
+];
+
+export interface ToolbarActions {
+  tool(t: ToolName): void;
+  undo(): void;
+  redo(): void;
+  remove(): void;
+  fit(): void;
+  frame(delta: number): void;
+  panel(): void;
+}
+
+export class Toolbar {
+  el = h("div", { class: "xl-toolbar" });
+  private tools = new Map<ToolName, HTMLButtonElement>();
+  private undoBtn: HTMLButtonElement;
+  private redoBtn: HTMLButtonElement;
+  private frameLabel = h("span", { class: "xl-frame" });
+  private frameBox = h("span", { style: "display:none" });
+
+  constructor(a: ToolbarActions) {
+    for (const [name, icon, title] of TOOL_BUTTONS) {
+      const b = h("button", { title, "data-tool": name, onclick: () => a.tool(name) }, icon);
+      this.tools.set(name, b);
+      this.el.append(b);
+    }
+    this.el.append(h("span", { class: "xl-sep" }));
+    this.undoBtn = h("button", { title: "undo (Ctrl+Z)", onclick: a.undo }, "↶");
+    this.redoBtn = h("button", { title: "redo (Ctrl+Shift+Z)", onclick: a.redo }, "↷");
+    this.el.append(this.undoBtn, this.redoBtn, h("button", { title: "delete selection (Del, x)", onclick: a.remove }, "🗑"));
+    this.el.append(h("span", { class: "xl-sep" }), h("button", { title: "fit the slide (Home)", onclick: a.fit }, "⤢"));
+    this.frameBox.append(
+      h("button", { title: "previous frame (Shift+Q)", onclick: () => a.frame(-1) }, "◀"),
+      this.frameLabel,
+      h("button", { title: "next frame (Shift+E)", onclick: () => a.frame(1) }, "▶"),
+    );
+    this.el.append(this.frameBox, h("button", { title: "layers, types and image adjustments", onclick: a.panel }, "☰"));
+    // clicks on the toolbar must not reach the canvas underneath
+    this.el.addEventListener("pointerdown", (e) => e.stopPropagation());
+  }
+
+  update(tool: ToolName, canUndo: boolean, canRedo: boolean, frame: number, frames: number): void {
+    for (const [name, b] of this.tools) b.classList.toggle("xl-on", name === tool);
+    this.undoBtn.disabled = !canUndo;
+    this.redoBtn.disabled = !canRedo;
+    this.frameBox.style.display = frames > 1 ? "contents" : "none";
+    this.frameLabel.textContent = `${frame + 1}/${frames}`;
+  }
+}
