@@ -45,9 +45,12 @@ def import_annotations(project, path, format: str | None = None, *, image_set: s
                        type_map: dict | None = None, create_types: bool = True, **options) -> dict:
     """Import a file into a project in one transaction and return the report."""
     name, module, implied = resolve(format or sniff(path))
-    known = project.images(image_set=image_set) if image_set is not None else project.images()
-    parsed = module.read(path, images=known, **{**implied, **options})
+    try:
+        known = project.images(image_set=image_set or "default")
+    except KeyError:  # the set does not exist yet: the import will create it
+        known = project.images().iloc[0:0]
     existing = project.annotation_types()
+    parsed = module.read(path, images=known, known_types=existing, **{**implied, **options})
     ann, specs, warnings, skipped = resolve_types(
         parsed.annotations, parsed.types, existing, type_map=type_map, create_types=create_types
     )
