@@ -47,7 +47,7 @@ def import_annotations(project, path, format: str | None = None, *, image_set: s
     name, module, implied = resolve(format or sniff(path))
     try:
         known = project.images(image_set=image_set or "default")
-    except KeyError:  # the set does not exist yet: the import will create it
+    except (KeyError, ValueError):  # the set does not exist yet: the import will create it
         known = project.images().iloc[0:0]
     existing = project.annotation_types()
     parsed = module.read(path, images=known, known_types=existing, **{**implied, **options})
@@ -55,7 +55,7 @@ def import_annotations(project, path, format: str | None = None, *, image_set: s
         parsed.annotations, parsed.types, existing, type_map=type_map, create_types=create_types
     )
     report = project.import_table(
-        ann.drop(columns=["shape"]),
+        _for_store(ann),
         image_set=image_set,
         type_map=None,
         create_types=create_types,
@@ -69,6 +69,21 @@ def import_annotations(project, path, format: str | None = None, *, image_set: s
     report["skipped"] = int(report.get("skipped", 0)) + parsed.skipped + skipped
     report["warnings"] = list(parsed.warnings) + warnings + list(report.get("warnings", []))
     return report
+
+
+def _for_store(ann: pd.DataFrame) -> pd.DataFrame:
+    """Drop optional columns no row fills; rows without meta get an empty dict (the store's JSON
+    encoding expects a dict or nothing in every row)."""
+    ann = ann.drop(columns=["shape"])
+    for col in ("frame", "score", "source", "description", "uuid", "concealed", "blurred", "meta"):
+        if col in ann and ann[col].isna().all():
+            ann = ann.drop(columns=[col])
+    if "meta" in ann:
+        ann["meta"] = [m if isinstance(m, dict) else {} for m in ann["meta"]]
+    for flag in ("concealed", "blurred"):
+        if flag in ann:
+            ann[flag] = ann[flag].fillna(False).astype(bool)
+    return ann
 
 
 def export_annotations(project, path, format: str, version=None, image_set: str | None = None,
