@@ -1,0 +1,255 @@
+"""Geometry to binary columns for the browser (the other half is js/src/data/chunk.ts).
+
+Shapes are grouped by how they are drawn: ``box`` (xmin, ymin, xmax, ymax as float32 quads),
+``point`` (x, y), ``path`` (vertices + offsets) and ``polygon`` (vertices + ring offsets + shape
+offsets; rings are not closed). Everything is vectorised with shapely 2 / numpy: no Python loop
+per shape. Each kind is ordered along a Morton curve so that a chunk of shapes covers a compact
+region of the slide, which lets the browser skip chunks outside the view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+
+CHUNK_SIZE = 65536
+BOX_TYPES = ("box", "fixed_box", "ellipse")
+KINDS = ("box", "point", "path", "polygon")
+_KIND_OF_VECTOR_TYPE = {
+    "box": "box", "fixed_box": "box", "ellipse": "box", "point": "point",
+    "line": "path", "polyline": "path", "polygon": "polygon", "mask": "polygon",
+}
+
+
+@dataclass
+class Columns:
+    """Shapes of one kind, in drawing order; ``rows`` maps each shape to its source row."""
+
+    kind: str
+    rows: np.ndarray  # int64, one per shape
+    coords: np.ndarray  # float64 (m, 2) vertices, or (n, 4) for boxes
+    offsets: np.ndarray | None = None  # path: vertex offsets per shape; polygon: per ring
+    geom_offsets: np.ndarray | None = None  # polygon: ring offsets per shape
+    bounds: np.ndarray = field(default=None)  # (n, 4)
+
+    def __len__(self):
+        return len(self.rows)
+
+
+def kind_of_vector_type(vector_type: str | None) -> str | None:
+    return _KIND_OF_VECTOR_TYPE.get(vector_type or "")
+
+
+# -- building columns ------------------------------------------------------------------------------
+def box_columns(bounds: np.ndarray, rows: np.ndarray | None = None) -> Columns:
+    bounds = np.asarray(bounds, dtype=np.float64).reshape(-1, 4)
+    rows = np.arange(len(bounds)) if rows is None else np.asarray(rows)
+    keep = np.isfinite(bounds).all(axis=1)
+    if not keep.all():
+        bounds, rows = bounds[keep], rows[keep]
+    return Columns("box", rows.astype(np.int64, copy=False), bounds, bounds=bounds)
+
+
+def geometry_columns(geoms, vector_type: str | None = None, boxes: np.ndarray | None = None) -> list[Columns]:
+    """Columns for an array of shapely geometries.
+
+    With a ``vector_type`` every shape is drawn as that type's kind (boxes from ``boxes``, the
+    bbox columns, when given). Without one (user layers) the kind follows the geometry, and
+    polygons that are axis-aligned rectangles become boxes so they draw as instanced quads.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    n = len(geoms)
+    if n == 0:
+        return []
+    kind = kind_of_vector_type(vector_type)
+    if kind == "box":
+        if boxes is None:
+            boxes = shapely.bounds(geoms)
+        return [box_columns(boxes)]
+    valid = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    rows = np.nonzero(valid)[0]
+    geoms = geoms[valid]
+    # one part per drawable shape (multi-geometries are split, each part keeps its row)
+    parts, part_idx = shapely.get_parts(geoms, return_index=True)
+    rows = rows[part_idx]
+    type_id = shapely.get_type_id(parts)
+    out = []
+    points = type_id == 0
+    lines = (type_id == 1) | (type_id == 2)
+    polys = type_id == 3
+    if points.any():
+        xy = shapely.get_coordinates(parts[points])
+        out.append(Columns("point", rows[points], xy, bounds=np.hstack([xy, xy])))
+    if lines.any():
+        out.append(_path_columns(parts[lines], rows[lines]))
+    if polys.any():
+        p, r = parts[polys], rows[polys]
+        if kind is None:  # rectangles among user polygons become boxes
+            b = shapely.bounds(p)
+            area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+            rect = (shapely.get_num_interior_rings(p) == 0) & (shapely.get_num_coordinates(p) == 5)
+            rect &= np.isclose(shapely.area(p), area, rtol=1e-9, atol=1e-9) & (area > 0)
+            if rect.any():
+                out.append(box_columns(b[rect], r[rect]))
+            p, r = p[~rect], r[~rect]
+        if len(p):
+            out.append(_polygon_columns(p, r))
+    return out
+
+
+def _path_columns(lines: np.ndarray, rows: np.ndarray) -> Columns:
+    coords, idx = shapely.get_coordinates(lines, return_index=True)
+    counts = np.bincount(idx, minlength=len(lines))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return Columns("path", rows, coords, offsets=offsets, bounds=shapely.bounds(lines))
+
+
+def _polygon_columns(polys: np.ndarray, rows: np.ndarray) -> Columns:
+    rings, ring_geom = shapely.get_rings(polys, return_index=True)
+    coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
+    counts = np.bincount(ring_idx, minlength=len(rings))
+    # drop each ring's closing vertex: the browser draws rings as loops
+    last = np.cumsum(counts) - 1
+    keep = np.ones(len(coords), bool)
+    keep[last[counts > 0]] = False
+    coords = coords[keep]
+    ring_offsets = np.concatenate([[0], np.cumsum(np.maximum(counts - 1, 0))]).astype(np.int64)
+    geom_offsets = np.concatenate([[0], np.cumsum(np.bincount(ring_geom, minlength=len(polys)))]).astype(np.int64)
+    return Columns("polygon", rows, coords, offsets=ring_offsets, geom_offsets=geom_offsets, bounds=shapely.bounds(polys))
+
+
+# -- ordering and chunking -------------------------------------------------------------------------
+def _spread_bits(v: np.ndarray) -> np.ndarray:
+    """Interleave zeros between the low 8 bits of v (uint16 result)."""
+    v = v.astype(np.uint16)
+    v = (v | (v << 4)) & 0x0F0F
+    v = (v | (v << 2)) & 0x3333
+    v = (v | (v << 1)) & 0x5555
+    return v
+
+
+def morton_order(bounds: np.ndarray, extent: tuple[float, float, float, float] | None = None) -> np.ndarray:
+    """Order of shapes along a Z curve through their centres (so chunks are spatially compact)."""
+    cx = (bounds[:, 0] + bounds[:, 2]) * 0.5
+    cy = (bounds[:, 1] + bounds[:, 3]) * 0.5
+    if extent is None:
+        extent = (cx.min(), cy.min(), cx.max(), cy.max())
+    x0, y0, x1, y1 = extent
+    # 256 x 256 cells are plenty to make 65536-shape chunks compact, and a 16-bit key sorts
+    # with numpy's radix sort in linear time.
+    qx = np.clip((cx - x0) * (255 / max(x1 - x0, 1e-9)), 0, 255)
+    qy = np.clip((cy - y0) * (255 / max(y1 - y0, 1e-9)), 0, 255)
+    code = _spread_bits(qx) | (_spread_bits(qy) << 1)
+    return np.argsort(code, kind="stable")
+
+
+def reorder(c: Columns, order: np.ndarray) -> Columns:
+    if c.kind == "box":
+        coords = c.coords[order]
+        return Columns("box", c.rows[order], coords, bounds=coords)
+    if c.kind == "point":
+        return Columns(c.kind, c.rows[order], c.coords[order], bounds=c.bounds[order])
+    if c.kind == "path":
+        starts, lengths = c.offsets[:-1][order], np.diff(c.offsets)[order]
+        idx = _ragged(starts, lengths)
+        return Columns("path", c.rows[order], c.coords[idx], offsets=np.concatenate([[0], np.cumsum(lengths)]), bounds=c.bounds[order])
+    # polygon: reorder shapes -> their rings -> the rings' vertices
+    g = c.geom_offsets
+    ring_idx = _ragged(g[:-1][order], np.diff(g)[order])
+    r_starts, r_lengths = c.offsets[:-1][ring_idx], np.diff(c.offsets)[ring_idx]
+    vert_idx = _ragged(r_starts, r_lengths)
+    return Columns(
+        "polygon", c.rows[order], c.coords[vert_idx],
+        offsets=np.concatenate([[0], np.cumsum(r_lengths)]),
+        geom_offsets=np.concatenate([[0], np.cumsum(np.diff(g)[order])]),
+        bounds=c.bounds[order],
+    )
+
+
+def _ragged(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Indices of the concatenated ranges [start, start + length)."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    out_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    return np.repeat(starts - out_starts, lengths) + np.arange(total)
+
+
+def chunk_payloads(c: Columns, id_start: int, chunk_size: int = CHUNK_SIZE):
+    """Yield (header fields, buffers) for each chunk of the columns; ids are consecutive."""
+    n = len(c)
+    for k, a in enumerate(range(0, n, chunk_size)):
+        b = min(n, a + chunk_size)
+        bounds = c.bounds[a:b]
+        bbox = [float(bounds[:, 0].min()), float(bounds[:, 1].min()), float(bounds[:, 2].max()), float(bounds[:, 3].max())]
+        head = {"kind": c.kind, "count": b - a, "id_start": id_start + a, "bbox": bbox}
+        if c.kind in ("box", "point"):
+            buffers = [_f32(c.coords[a:b])]
+        elif c.kind == "path":
+            v0, v1 = c.offsets[a], c.offsets[b]
+            buffers = [_f32(c.coords[v0:v1]), _u32(c.offsets[a:b + 1] - v0)]
+        else:
+            r0, r1 = c.geom_offsets[a], c.geom_offsets[b]
+            v0, v1 = c.offsets[r0], c.offsets[r1]
+            buffers = [_f32(c.coords[v0:v1]), _u32(c.offsets[r0:r1 + 1] - v0), _u32(c.geom_offsets[a:b + 1] - r0)]
+        yield head, buffers
+
+
+def _f32(a) -> memoryview:
+    return memoryview(np.ascontiguousarray(a, dtype=np.float32).reshape(-1))
+
+
+def _u32(a) -> memoryview:
+    return memoryview(np.ascontiguousarray(a, dtype=np.uint32).reshape(-1))
+
+
+# -- single shapes (edits, upserts) ----------------------------------------------------------------
+def shape_of(geom, kind_hint: str | None = None):
+    """(kind, flat coords list, rings or None) of one geometry, or None if it cannot be drawn."""
+    if geom is None or shapely.is_empty(geom):
+        return None
+    gt = geom.geom_type
+    if kind_hint == "box" or (gt == "Polygon" and kind_hint is None and _is_rect(geom)):
+        x0, y0, x1, y1 = geom.bounds
+        return "box", [x0, y0, x1, y1], None
+    if gt.startswith("Multi") or gt == "GeometryCollection":
+        parts = shapely.get_parts(geom)
+        return shape_of(parts[0], kind_hint) if len(parts) else None
+    if gt == "Point":
+        return "point", [geom.x, geom.y], None
+    if gt in ("LineString", "LinearRing"):
+        return "path", shapely.get_coordinates(geom).ravel().tolist(), None
+    if gt == "Polygon":
+        coords, rings = [], []
+        for ring in [geom.exterior, *geom.interiors]:
+            xy = shapely.get_coordinates(ring)[:-1]
+            rings.append(len(coords) // 2)
+            coords.extend(xy.ravel().tolist())
+        return "polygon", coords, rings if len(rings) > 1 else None
+    return None
+
+
+def _is_rect(p) -> bool:
+    if len(p.interiors) or shapely.get_num_coordinates(p) != 5:
+        return False
+    x0, y0, x1, y1 = p.bounds
+    return (x1 - x0) * (y1 - y0) > 0 and abs(p.area - (x1 - x0) * (y1 - y0)) <= 1e-9 * max(1.0, p.area)
+
+
+def geometry_of(kind: str, coords, rings=None):
+    """The shapely geometry for a shape sent by the browser."""
+    xy = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
+    if kind == "box":
+        (x0, y0), (x1, y1) = xy[0], xy[1]
+        return shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+    if kind == "point":
+        return shapely.Point(xy[0])
+    if kind == "path":
+        return shapely.LineString(xy)
+    if kind == "polygon":
+        starts = list(rings or [0]) + [len(xy)]
+        parts = [xy[starts[i]:starts[i + 1]] for i in range(len(starts) - 1)]
+        return shapely.Polygon(parts[0], parts[1:])
+    raise ValueError(f"unknown shape kind {kind!r}")
