@@ -42,10 +42,18 @@ def read(path, *, images=None, **_) -> Parsed:
         warnings.append(f"CVAT XML version {version.strip()} read as 1.1")
     hints = _labels(root)
     rows, img_rows = [], []
-    for k, im in enumerate(root.iter("image")):
-        name = im.get("name")
-        if not name:
+    elements = list(root.iter("image"))
+    for k, im in enumerate(elements):
+        if not im.get("name"):
             raise fail(path, f"<image> #{k + 1}", "expected a 'name' attribute")
+    # a project export repeats file names across subsets: those keep their subset as a folder
+    refs = [f"{im.get('subset')}/{im.get('name')}" if im.get("subset") else im.get("name") for im in elements]
+    bases = [im.get("name") for im in elements]
+    clash = {b for b in bases if bases.count(b) > 1}
+    names = [r if b in clash else b for r, b in zip(refs, bases)]
+    if clash:
+        warnings.append(f"{len(clash)} image name(s) repeat across subsets; those images are named subset/name")
+    for k, (im, name) in enumerate(zip(elements, names)):
         w, h = _int_attr(path, im, "width"), _int_attr(path, im, "height")
         meta = {key: im.get(key) for key in ("id", "subset", "task_id") if im.get(key) is not None}
         img_rows.append({"name": name, "width": w, "height": h, "meta": meta or None})
@@ -234,7 +242,10 @@ def write(path, annotations, images, types, **_) -> dict:
     written = 0
     for k, im in enumerate(images.to_dict("records")):
         m = meta_of(im.get("meta"))
-        attrs = {"id": str(m.get("id", k)), "name": im["name"]}
+        name = im["name"]
+        if m.get("subset") and name.startswith(f"{m['subset']}/"):
+            name = name[len(m["subset"]) + 1:]
+        attrs = {"id": str(m.get("id", k)), "name": name}
         if not is_missing(im.get("width")):
             attrs["width"] = str(int(im["width"]))
         if not is_missing(im.get("height")):

@@ -295,6 +295,9 @@ def _project_name(stem_name, images):
         return stem_name
     stem = Path(stem_name).name
     hits = [n for n in images["name"] if Path(n).stem == stem]
+    if len(hits) > 1:  # same stem in several subsets: the one whose folder matches the label's
+        folder = Path(stem_name).parent.name
+        hits = [n for n in hits if Path(n).parent.name == folder] or hits
     return hits[0] if len(hits) == 1 else stem_name
 
 
@@ -463,7 +466,8 @@ def _write_layout(root: Path, layout, names, lines, sizes, images) -> list[str]:
         subset_of = {}
         for r in images.to_dict("records"):
             m = r.get("meta") if isinstance(r.get("meta"), dict) else {}
-            subset_of[r["image_id"]] = str(m.get("subset") or "train")
+            folder = Path(r["name"]).parent.name  # images named subset/.../name keep their subset
+            subset_of[r["image_id"]] = str(m.get("subset") or folder or "train")
         for iid in sizes:
             d = root / "labels" / subset_of.get(iid, "train")
             d.mkdir(parents=True, exist_ok=True)
