@@ -233,7 +233,8 @@ def _read_pairs(root, pairs, names, images, normalized, kpt_shape=None) -> Parse
     all_vals = [rows for _, _, rows in parsed_lines]
     if normalized is None:
         mx = max((np.max(c) for rows in all_vals for (_, c, _, _) in rows if len(c)), default=0.0)
-        normalized = mx <= 1.0 + 1e-6
+        # shapes that stick out of the image a little still make normalised files (<= 1.05)
+        normalized = mx <= 1.05
         if not normalized:
             warnings.append("coordinates above 1 found: read as pixels, not normalised values")
     out = []
@@ -244,9 +245,10 @@ def _read_pairs(root, pairs, names, images, normalized, kpt_shape=None) -> Parse
                        "was found beside the labels and the project has no image of that name")
         W, H = size if normalized else (1.0, 1.0)
         for line_no, c, cls_id, kind in rows:
-            if normalized and ((c < -1e-6) | (c > 1 + 1e-6)).any():
+            out_of = (c < -0.05) | (c > 1.05)
+            if normalized and out_of.any():
                 raise fail(label, f"line {line_no}", "expected normalised coordinates between 0 and 1, "
-                           f"got {float(c[np.argmax((c < 0) | (c > 1))]):g}")
+                           f"got {float(c[np.argmax(out_of)]):g}")
             row = {"image": name, "type": names[cls_id]}
             if kind == "box" or kind == "box+conf":
                 cx, cy, bw, bh = c[:4]
