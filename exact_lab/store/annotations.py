@@ -18,7 +18,7 @@ EDITABLE = ("geometry", "type", "type_id", "frame", "description", "score", "sou
 
 SELECT_COLUMNS = (
     "a.uuid::VARCHAR AS uuid, a.image_id, i.name AS image, a.type_id, t.name AS type, "
-    "t.vector_type, a.geometry, a.frame, a.xmin, a.ymin, a.xmax, a.ymax, a.creator, a.created_at, "
+    "t.vector_type, a.geometry, a.frame, a.min_x AS xmin, a.min_y AS ymin, a.max_x AS xmax, a.max_y AS ymax, a.creator, a.created_at, "
     "a.editor, a.updated_at, a.deleted, a.concealed, a.blurred, a.description, a.score, a.source, a.meta"
 )
 
@@ -27,7 +27,7 @@ def insert_table(con, table: pa.Table, *, sort: bool = False) -> None:
     """One INSERT of a prepared Arrow table (bulk path: one statement, one snapshot)."""
     con.register("_incoming_annotations", table)
     try:
-        order = " ORDER BY ymin, xmin" if sort else ""
+        order = " ORDER BY min_y, min_x" if sort else ""
         columns = ", ".join("uuid::UUID" if c == "uuid" else c for c in ANNOTATION_COLUMNS)
         con.execute(f"INSERT INTO annotations SELECT {columns} FROM _incoming_annotations{order}")
     finally:
@@ -91,10 +91,10 @@ def apply_changes(project, con, changes: pd.DataFrame, *, user: str) -> list[str
         "type_id": pa.array(stored["type_id"].to_numpy(dtype=np.int64)),
         "frame": pa.array(stored["frame"].fillna(0).to_numpy(dtype=np.int32)),
         "geometry": wkb_array(geoms),
-        "xmin": pa.array(bounds[:, 0]),
-        "ymin": pa.array(bounds[:, 1]),
-        "xmax": pa.array(bounds[:, 2]),
-        "ymax": pa.array(bounds[:, 3]),
+        "min_x": pa.array(bounds[:, 0]),
+        "min_y": pa.array(bounds[:, 1]),
+        "max_x": pa.array(bounds[:, 2]),
+        "max_y": pa.array(bounds[:, 3]),
         "editor": pa.array([user] * n, type=pa.string()),
         "updated_at": pa.array(np.full(n, np.datetime64(now, "us")), type=pa.timestamp("us")),
         "deleted": pa.array(stored["deleted"].fillna(False).to_numpy(dtype=bool)),
@@ -252,7 +252,7 @@ class AnnotationsMixin:
             params.append(list(self._type_ids(names).values()))
         if bbox is not None:
             x0, y0, x1, y1 = (float(v) for v in bbox)
-            where.append("a.xmax >= ? AND a.xmin <= ? AND a.ymax >= ? AND a.ymin <= ?")
+            where.append("a.max_x >= ? AND a.min_x <= ? AND a.max_y >= ? AND a.min_y <= ?")
             params += [x0, x1, y0, y1]
         if not include_deleted:
             where.append("NOT a.deleted")

@@ -30,12 +30,18 @@ DATA_DIR = "data"
 INLINING_ROW_LIMIT = 1000
 
 
+_CONFLICT_WORDS = (
+    "transaction conflict",     # DuckLake: another writer committed first
+    "database is locked",       # SQLite catalog busy
+    "could not serialize",      # PostgreSQL serialization failure
+    "deadlock detected",
+    "duplicate key value",      # two writers took the same snapshot id in PostgreSQL
+)
+
+
 def _is_conflict(exc: BaseException) -> bool:
     text = str(exc).lower()
-    return isinstance(exc, duckdb.TransactionException) or any(
-        word in text
-        for word in ("conflict", "database is locked", "busy", "could not serialize", "deadlock")
-    )
+    return isinstance(exc, duckdb.TransactionException) or any(word in text for word in _CONFLICT_WORDS)
 
 
 def _quote(text: str) -> str:

@@ -189,29 +189,26 @@ def wkb_array(geoms: np.ndarray) -> pa.Array:
     return pa.array(values, type=pa.binary())
 
 
-_BOX_WKB = np.dtype(
-    [("order", "u1"), ("kind", "<u4"), ("rings", "<u4"), ("points", "<u4"), ("xy", "<f8", (10,))]
-)
+# Little-endian WKB header of a polygon with one ring of five points.
+_BOX_WKB_HEADER = np.frombuffer(bytes([1, 3, 0, 0, 0, 1, 0, 0, 0, 5, 0, 0, 0]), dtype=np.uint8)
 
 
 def box_wkb_array(xmin, ymin, xmax, ymax) -> pa.Array:
     """WKB polygons for many boxes at once, without building shapely objects (bulk fast path)."""
     n = len(xmin)
-    rec = np.zeros(n, dtype=_BOX_WKB)
-    rec["order"] = 1
-    rec["kind"] = 3
-    rec["rings"] = 1
-    rec["points"] = 5
-    xy = rec["xy"]
-    # ring: (x0,y0) (x1,y0) (x1,y1) (x0,y1) (x0,y0) — counter-clockwise in y-up terms
-    xy[:, 0], xy[:, 1] = xmax, ymin
-    xy[:, 2], xy[:, 3] = xmax, ymax
-    xy[:, 4], xy[:, 5] = xmin, ymax
-    xy[:, 6], xy[:, 7] = xmin, ymin
-    xy[:, 8], xy[:, 9] = xmax, ymin
-    size = _BOX_WKB.itemsize
+    ring = np.empty((n, 10))
+    # (x1,y0) (x1,y1) (x0,y1) (x0,y0) (x1,y0): the ring shapely.box writes
+    ring[:, 0], ring[:, 1] = xmax, ymin
+    ring[:, 2], ring[:, 3] = xmax, ymax
+    ring[:, 4], ring[:, 5] = xmin, ymax
+    ring[:, 6], ring[:, 7] = xmin, ymin
+    ring[:, 8], ring[:, 9] = xmax, ymin
+    size = 13 + 80
+    data = np.empty((n, size), dtype=np.uint8)
+    data[:, :13] = _BOX_WKB_HEADER
+    data[:, 13:] = ring.view(np.uint8).reshape(n, 80)
     offsets = np.arange(0, (n + 1) * size, size, dtype=np.int32)
-    return pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(rec.tobytes())])
+    return pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
 def from_wkb_array(values) -> np.ndarray:

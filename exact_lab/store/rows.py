@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid as _uuid
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -17,19 +18,18 @@ from .util import dump_meta, utcnow
 _BOX_COLUMNS = ("xmin", "ymin", "xmax", "ymax")
 _BOXLIKE = {"box", "fixed_box", "ellipse"}
 
-_HEX = np.array([f"{i:02x}" for i in range(256)], dtype="S2").view(np.uint8).reshape(256, 2)
+def new_uuid_array(n: int) -> pa.Array:
+    """n random (version 4) uuids as an Arrow string array; DuckDB mints them in C++, which is
+    several times faster than any per-row Python path for bulk inserts."""
+    if n == 0:
+        return pa.array([], type=pa.string())
+    with duckdb.connect() as con:
+        table = con.execute("SELECT gen_random_uuid()::VARCHAR AS uuid FROM range(?)", [n]).to_arrow_table()
+    return table.column("uuid").combine_chunks()
 
 
 def new_uuids(n: int) -> np.ndarray:
-    """n random (version 4) uuid strings, built with numpy instead of a Python loop."""
-    raw = np.frombuffer(np.random.default_rng().bytes(16 * n), dtype=np.uint8).reshape(n, 16).copy()
-    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
-    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    hexed = _HEX[raw].reshape(n, 32)
-    out = np.full((n, 36), ord("-"), dtype=np.uint8)
-    for start, stop, at in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
-        out[:, at:at + stop - start] = hexed[:, start:stop]
-    return out.view("S36").ravel().astype(str)
+    return new_uuid_array(n).to_numpy(zero_copy_only=False)
 
 
 def normalize_uuids(values) -> np.ndarray:
@@ -73,7 +73,8 @@ def build_annotation_table(project, con, rows, *, user: str, type_map=None) -> p
         lookup = {**by_name, **by_id}
     else:
         raise InvalidValueError("annotations need a 'type' (template name) or 'type_id' column")
-    uniq, inverse = np.unique(keys.astype(str) if keys.dtype == object else keys, return_inverse=True)
+    inverse, uniq = pd.factorize(keys)  # hash-based: much faster than sorting a million strings
+    uniq = np.asarray(uniq)
     type_ids = np.empty(len(uniq), dtype=np.int64)
     vts = np.empty(len(uniq), dtype=object)
     for j, key in enumerate(uniq):
@@ -96,7 +97,7 @@ def build_annotation_table(project, con, rows, *, user: str, type_map=None) -> p
     if "image_id" in frame.columns:
         image_ids = pd.to_numeric(frame["image_id"], errors="coerce").to_numpy()
         known = {int(r[0]) for r in con.execute("SELECT image_id FROM images").fetchall()}
-        uniq_img = np.unique(image_ids)
+        uniq_img = pd.unique(image_ids)
         for image_id in uniq_img:
             if np.isnan(image_id) or int(image_id) not in known:
                 row = int(np.argmax(image_ids == image_id)) if not np.isnan(image_id) else int(np.argmax(np.isnan(image_ids)))
@@ -149,7 +150,7 @@ def build_annotation_table(project, con, rows, *, user: str, type_map=None) -> p
             uuids[missing] = new_uuids(int(missing.sum()))
         uuids[~missing] = normalize_uuids(given[~missing])
     else:
-        uuids = new_uuids(n)
+        uuids = new_uuid_array(n)
     now = utcnow()
 
     def column(name, default, dtype=None):
@@ -159,26 +160,26 @@ def build_annotation_table(project, con, rows, *, user: str, type_map=None) -> p
                 values = values.fillna(default) if default is not None else values
                 return pa.array(values.to_numpy(), type=dtype, from_pandas=True)
             return pa.array(values.to_numpy(dtype=object), from_pandas=True)
-        return pa.nulls(n) if default is None else pa.array(np.full(n, default))
+        return pa.nulls(n) if default is None else pa.repeat(pa.scalar(default, dtype), n)
 
     meta = frame["meta"].map(dump_meta).to_numpy(dtype=object) if "meta" in frame.columns else None
-    creator = column("creator", user, pa.string()) if "creator" in frame.columns else pa.array(np.full(n, user, dtype=object), type=pa.string())
-    created_at = pa.array(np.full(n, np.datetime64(now, "us")), type=pa.timestamp("us"))
+    creator = column("creator", user, pa.string()) if "creator" in frame.columns else pa.repeat(pa.scalar(user, pa.string()), n)
+    created_at = pa.repeat(pa.scalar(now, pa.timestamp("us")), n)
     table = pa.table({
-        "uuid": pa.array(uuids, type=pa.string()),
+        "uuid": uuids if isinstance(uuids, pa.Array) else pa.array(uuids, type=pa.string()),
         "image_id": pa.array(image_ids, type=pa.int64()),
         "type_id": pa.array(row_type_ids, type=pa.int64()),
         "frame": column("frame", 0, pa.int32()),
         "geometry": wkb,
-        "xmin": pa.array(bounds[:, 0]),
-        "ymin": pa.array(bounds[:, 1]),
-        "xmax": pa.array(bounds[:, 2]),
-        "ymax": pa.array(bounds[:, 3]),
+        "min_x": pa.array(bounds[:, 0]),
+        "min_y": pa.array(bounds[:, 1]),
+        "max_x": pa.array(bounds[:, 2]),
+        "max_y": pa.array(bounds[:, 3]),
         "creator": creator,
         "created_at": created_at,
-        "editor": pa.array(np.full(n, user, dtype=object), type=pa.string()),
+        "editor": pa.repeat(pa.scalar(user, pa.string()), n),
         "updated_at": created_at,
-        "deleted": pa.array(np.zeros(n, dtype=bool)),
+        "deleted": pa.repeat(pa.scalar(False), n),
         "concealed": column("concealed", False, pa.bool_()),
         "blurred": column("blurred", False, pa.bool_()),
         "description": column("description", None, pa.string()) if "description" in frame.columns else pa.nulls(n, pa.string()),

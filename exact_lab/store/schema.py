@@ -30,7 +30,7 @@ TABLES = {
     ),
     "annotations": (
         "uuid UUID, image_id BIGINT, type_id BIGINT, frame INTEGER, geometry BLOB, "
-        "xmin DOUBLE, ymin DOUBLE, xmax DOUBLE, ymax DOUBLE, "
+        "min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, "
         "creator VARCHAR, created_at TIMESTAMP, editor VARCHAR, updated_at TIMESTAMP, "
         "deleted BOOLEAN, concealed BOOLEAN, blurred BOOLEAN, description VARCHAR, "
         "score DOUBLE, source VARCHAR, meta VARCHAR"
@@ -54,6 +54,10 @@ TABLES = {
         "added_by VARCHAR, added_at TIMESTAMP, meta VARCHAR"
     ),
 }
+
+# The bounding box is stored as min_x .. max_y because PostgreSQL (a team catalog holding inlined
+# rows) reserves xmin and xmax as system column names; the public DataFrames call them xmin .. ymax.
+BBOX_COLUMNS = ("min_x", "min_y", "max_x", "max_y")
 
 # Annotation columns in table order; the edit paths build Arrow tables in exactly this order.
 ANNOTATION_COLUMNS = [part.split()[0] for part in TABLES["annotations"].split(", ")]

@@ -135,7 +135,7 @@ class VersionsMixin:
             f"""
             SELECT c.snapshot_id, s.snapshot_time AS committed_at, c.change_type,
                    c.uuid::VARCHAR AS uuid, c.image_id, t.name AS type, c.geometry, c.frame,
-                   c.xmin, c.ymin, c.xmax, c.ymax, c.creator, c.created_at, c.editor, c.updated_at,
+                   c.min_x AS xmin, c.min_y AS ymin, c.max_x AS xmax, c.max_y AS ymax, c.creator, c.created_at, c.editor, c.updated_at,
                    c.deleted, c.concealed, c.blurred, c.description, c.score, c.source, c.meta,
                    s.commit_message AS message
             FROM {LAKE}.table_changes('annotations', 0, {now}) c
@@ -198,7 +198,7 @@ class VersionsMixin:
             changed = con.execute(
                 f"SELECT count(*) FROM _old o JOIN annotations a ON a.uuid = o.uuid WHERE {content}"
             ).fetchone()[0]
-            columns = [c for c in CONTENT] + ["xmin", "ymin", "xmax", "ymax"]
+            columns = [c for c in CONTENT] + ["min_x", "min_y", "max_x", "max_y"]
             sets = ", ".join(f"{c} = o.{c}" for c in columns)
             con.execute(
                 f"UPDATE annotations SET {sets}, editor = ?, updated_at = ? FROM _old o "

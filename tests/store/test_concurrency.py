@@ -1,0 +1,82 @@
+"""Several processes write to one project at once; every edit must be there afterwards."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+WRITERS = 4
+ROUNDS = 12
+PER_ROUND = 50  # 4 x 12 x 50 = 2,400 inserts plus 48 updates, in ~100 concurrent commits
+
+
+def _prepare(location, data, small_svs):
+    import exact_lab as xl
+
+    proj = xl.open_project(location, data=data, user="setup")
+    proj.add_annotation_type("cell", "box")
+    image_id = int(proj.add_images([small_svs])["image_id"].iloc[0])
+    proj.close()
+    return image_id
+
+
+def _run_writers(location, data, image_id, tmp_path):
+    script = Path(__file__).with_name("writer_process.py")
+    outs, procs = [], []
+    for k in range(WRITERS):
+        out = tmp_path / f"writer{k}.json"
+        outs.append(out)
+        procs.append(subprocess.Popen(
+            [sys.executable, str(script), str(location), data or "", f"user{k}", str(image_id),
+             str(ROUNDS), str(PER_ROUND), str(out)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        ))
+    for proc in procs:
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-3000:]
+    return {f"user{k}": json.loads(out.read_text()) for k, out in enumerate(outs)}
+
+
+def _check(location, data, made):
+    import exact_lab as xl
+
+    proj = xl.open_project(location, data=data, user="checker")
+    stored = proj.annotations()
+    assert len(stored) == WRITERS * ROUNDS * PER_ROUND
+    by_uuid = stored.set_index("uuid")
+    for user, uuids in made.items():
+        assert len(uuids) == ROUNDS * PER_ROUND
+        assert set(uuids) <= set(by_uuid.index), f"edits of {user} are missing"
+        mine = by_uuid.loc[uuids]
+        assert (mine["creator"] == user).all()
+        moved = mine[mine["description"].str.endswith("moved")]
+        assert len(moved) == ROUNDS  # every update survived, none was dropped
+        for uuid, row in moved.iterrows():
+            r = int(row["description"].split("-")[1])
+            assert row["geometry"].bounds == (100 * r, 0, 100 * r + 5, 5)
+    # every commit is a snapshot, and they interleave: the writers really ran at once
+    authors = [a for a in proj.snapshots()["author"] if isinstance(a, str) and a.startswith("user")]
+    switches = sum(1 for a, b in zip(authors, authors[1:]) if a != b)
+    assert switches >= WRITERS
+    proj.close()
+
+
+@pytest.mark.slow
+def test_four_processes_write_to_one_embedded_project(tmp_path, small_svs):
+    location = tmp_path / "shared-project"
+    image_id = _prepare(location, None, small_svs)
+    made = _run_writers(location, None, image_id, tmp_path)
+    _check(location, None, made)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_four_processes_write_to_one_team_project(tmp_path, small_svs, team_catalog):
+    location, data = team_catalog
+    image_id = _prepare(location, data, small_svs)
+    made = _run_writers(location, data, image_id, tmp_path)
+    _check(location, data, made)
