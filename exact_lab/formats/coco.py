@@ -269,7 +269,7 @@ def _keypoints(path, where, a):
         meta["coco"] = coco
     if len(labelled) == 0:
         return None
-    return shapely.MultiPoint(labelled), meta
+    return (shapely.Point(labelled[0]) if len(labelled) == 1 else shapely.MultiPoint(labelled)), meta
 
 
 def _read_results(path, data, images, gt, categories, source, known_types, warnings) -> Parsed:
