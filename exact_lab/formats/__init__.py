@@ -51,11 +51,25 @@ def import_annotations(project, path, format: str | None = None, *, image_set: s
         known = project.images().iloc[0:0]
     existing = project.annotation_types()
     parsed = module.read(path, images=known, known_types=existing, **{**implied, **options})
+    boxes = parsed.boxes
     ann, specs, warnings, skipped = resolve_types(
-        parsed.annotations, parsed.types, existing, type_map=type_map, create_types=create_types
+        parsed.lazy_annotations, parsed.types, existing, type_map=type_map, create_types=create_types
     )
+    if boxes is not None:
+        vts = {**dict(zip(existing["name"], existing["vector_type"])),
+               **{k: v["vector_type"] for k, v in specs.items()}}
+        bulk = len(ann) == len(boxes) and all(vts.get(t) in ("box", "fixed_box") for t in set(ann["type"]))
+        if not bulk:  # the boxes land in other templates or rows were dropped: build the shapes
+            boxes = None
+            ann, specs, warnings, skipped = resolve_types(
+                parsed.annotations, parsed.types, existing, type_map=type_map, create_types=create_types)
+    table_ = _for_store(ann)
+    if boxes is not None:
+        # bulk path: corners straight to the store's box columns, no shapes built at all
+        table_ = table_.drop(columns=["geometry"])
+        table_["xmin"], table_["ymin"], table_["xmax"], table_["ymax"] = boxes.T
     report = project.import_table(
-        _for_store(ann),
+        table_,
         image_set=image_set,
         type_map=None,
         create_types=create_types,

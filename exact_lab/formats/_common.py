@@ -8,7 +8,6 @@ bad file can never leave half an import behind.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,15 +33,41 @@ IMAGE_SUFFIXES = {
 }
 
 
-@dataclass
 class Parsed:
-    """One parsed file: annotations in canonical columns, the images it names, its classes."""
+    """One parsed file: annotations in canonical columns, the images it names, its classes.
 
-    annotations: pd.DataFrame
-    images: pd.DataFrame
-    types: dict = field(default_factory=dict)  # class name -> {vector_type, color, node_count, meta}
-    warnings: list = field(default_factory=list)
-    skipped: int = 0
+    A reader of a big box-only file may hand over ``boxes`` ((n, 4) xmin, ymin, xmax, ymax) and
+    leave the geometry column empty: the shapes are built only when someone reads
+    ``.annotations`` (an import passes the box columns to the store, which never needs them).
+    """
+
+    def __init__(self, annotations, images=None, types=None, warnings=None, skipped=0, boxes=None):
+        self._annotations = annotations
+        self.images = images if images is not None else image_table([])
+        self.types = types if types is not None else {}
+        self.warnings = warnings if warnings is not None else []
+        self.skipped = skipped
+        self.boxes = boxes
+
+    @property
+    def annotations(self) -> pd.DataFrame:
+        if self.boxes is not None:
+            import shapely
+
+            b = self.boxes
+            self._annotations["geometry"] = shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3])
+            self.boxes = None
+        return self._annotations
+
+    @annotations.setter
+    def annotations(self, value):
+        self._annotations = value
+        self.boxes = None
+
+    @property
+    def lazy_annotations(self) -> pd.DataFrame:
+        """The table without building pending box geometry (see ``boxes``)."""
+        return self._annotations
 
 
 def fail(path, where, expected) -> FormatError:
@@ -57,7 +82,9 @@ def table(rows: list[dict] | dict) -> pd.DataFrame:
     for col in TABLE_COLUMNS:
         if col not in df.columns:
             df[col] = None
-    df = df[TABLE_COLUMNS].astype({"geometry": object, "meta": object})
+    # object columns: Python code iterates them, and pandas' Arrow strings iterate ~10x slower
+    df = df[TABLE_COLUMNS].astype({"geometry": object, "meta": object, "image": object, "type": object,
+                                   "shape": object})
     return df.reset_index(drop=True)
 
 

@@ -39,7 +39,7 @@ def resolve_types(
     ann = annotations
     warnings: list[str] = []
     if type_map:
-        ann = ann.assign(type=ann["type"].map(lambda t: type_map.get(t, t)))
+        ann = ann.assign(type=pd.Series([type_map.get(t, t) for t in ann["type"]], index=ann.index, dtype=object))
     known = {}
     if existing is not None and len(existing):
         known = dict(zip(existing["name"], existing["vector_type"]))
@@ -98,7 +98,7 @@ def resolve_types(
             if shape == "box" and target_vt not in ("box", "fixed_box"):
                 box_moved[idx] = True
 
-    ann = ann.assign(type=new_type)
+    ann = ann.assign(type=pd.Series(new_type, index=ann.index, dtype=object))
     if box_moved.any():
         metas = ann["meta"].to_numpy(dtype=object).copy()
         for i in np.flatnonzero(box_moved):

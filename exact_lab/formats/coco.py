@@ -137,7 +137,14 @@ def _annotations(path, anns, cat_names, img_names, warnings, *, key, scores=Fals
     has_kp = np.fromiter((bool(k) for k in kps), bool, n)
     plain = ~has_seg & ~has_kp
     idx_plain = np.flatnonzero(plain)
-    if len(idx_plain):
+    lazy = None
+    if len(idx_plain) == n and n >= _LAZY_FROM:
+        # every row a plain box: keep the corners, build shapes only if someone asks (Parsed)
+        lazy = _box_corners(path, key, bboxes, idx_plain)
+        shapes[:] = "box"
+        if ((lazy[:, 2] == lazy[:, 0]) | (lazy[:, 3] == lazy[:, 1])).any():
+            lazy = None
+    if lazy is None and len(idx_plain):
         geoms[idx_plain], shapes[idx_plain] = _boxes(path, key, bboxes, idx_plain, warnings)
     for i in np.flatnonzero(~plain):
         a = anns[i]
@@ -175,7 +182,7 @@ def _annotations(path, anns, cat_names, img_names, warnings, *, key, scores=Fals
     }
     if scores or any("score" in a for a in anns):
         cols["score"] = [a.get("score") for a in anns]
-    return Parsed(annotations=table(cols), images=image_table([]), warnings=warnings)
+    return Parsed(annotations=table(cols), images=image_table([]), warnings=warnings, boxes=lazy)
 
 
 def _unhashable_or_missing(v, mapping):
@@ -185,7 +192,19 @@ def _unhashable_or_missing(v, mapping):
         return True
 
 
-def _boxes(path, key, bboxes, idx, warnings):
+_LAZY_FROM = 10_000  # rows; below that building the shapes costs nothing worth saving
+
+
+def _box_corners(path, key, bboxes, idx):
+    """(n, 4) xmin, ymin, xmax, ymax of COCO [x, y, w, h] boxes, checked."""
+    arr = _bbox_array(path, key, bboxes, idx)
+    out = arr.copy()
+    out[:, 2] += arr[:, 0]
+    out[:, 3] += arr[:, 1]
+    return out
+
+
+def _bbox_array(path, key, bboxes, idx):
     sub = [bboxes[i] for i in idx]
     try:
         arr = np.asarray(sub, dtype=float)
@@ -206,6 +225,11 @@ def _boxes(path, key, bboxes, idx, warnings):
     if bad.any():
         j = idx[int(np.argmax(bad))]
         raise fail(path, f"{key}[{j}].bbox", f"expected finite x, y and non-negative width, height, got {bboxes[j]}")
+    return arr
+
+
+def _boxes(path, key, bboxes, idx, warnings):
+    arr = _bbox_array(path, key, bboxes, idx)
     x, y, w, h = arr.T
     geoms = shapely.box(x, y, x + w, y + h)
     shapes = np.full(len(idx), "box", dtype=object)
@@ -309,8 +333,7 @@ def _read_results(path, data, images, gt, categories, source, known_types, warni
         warnings.append(f"{len(missing_i)} image id(s) named by their id (no gt= file)")
         img_names.update({i: str(i) for i in missing_i})
     parsed = _annotations(path, data, cat_names, img_names, warnings, key="results", scores=True)
-    ann = parsed.annotations
-    ann["source"] = source or Path(path).stem
+    parsed.lazy_annotations["source"] = source or Path(path).stem
     parsed.images = img_table
     parsed.types = hints
     return parsed
