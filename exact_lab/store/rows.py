@@ -101,7 +101,8 @@ def build_annotation_table(project, con, rows, *, user: str, type_map=None) -> p
         for image_id in uniq_img:
             if np.isnan(image_id) or int(image_id) not in known:
                 row = int(np.argmax(image_ids == image_id)) if not np.isnan(image_id) else int(np.argmax(np.isnan(image_ids)))
-                raise UnknownImageError(f"row {row}: no image {image_id!r} in this project")
+                shown = "a missing id" if np.isnan(image_id) else int(image_id)
+                raise UnknownImageError(f"row {row}: no image {shown} in this project")
         image_ids = image_ids.astype(np.int64)
     elif "image" in frame.columns:
         names = frame["image"].to_numpy()

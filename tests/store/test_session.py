@@ -1,0 +1,85 @@
+"""The buffered interactive edit session."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from shapely.geometry import Point, box
+
+from exact_lab.errors import InvalidGeometryError
+
+
+@pytest.fixture
+def proj(project, small_svs):
+    project.add_annotation_type("cell", "point")
+    project.add_annotation_type("mitosis", "box")
+    project.image_id = int(project.add_images([small_svs])["image_id"].iloc[0])
+    return project
+
+
+def test_edits_are_batched_and_committed_within_about_a_second(proj):
+    snapshots = len(proj.snapshots())
+    uuids = [proj.session.add({"image_id": proj.image_id, "type": "cell", "geometry": Point(i, i)})[0] for i in range(20)]
+    proj.session.update(uuids[0], geometry=Point(100, 100))
+    proj.session.delete([uuids[1]])
+    assert proj.session.pending > 0  # queued, not yet written
+    deadline = time.monotonic() + 5
+    while proj.session.pending and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proj.session.pending == 0
+    # read straight from the store (no flush) to see what the timer committed
+    count = proj._store.fetchall("SELECT count(*) FROM annotations WHERE NOT deleted")[0][0]
+    assert count == 19
+    assert len(proj.snapshots()) - snapshots <= 4  # a few batches, not 22 commits
+    stored = proj.annotations(include_deleted=True).set_index("uuid")
+    assert stored.loc[uuids[0], "geometry"].equals_exact(Point(100, 100), 0)
+    assert stored.loc[uuids[1], "deleted"]
+
+
+def test_flush_commits_now_and_change_listeners_hear_it(proj):
+    heard = []
+    proj.on_change(heard.append)
+    proj.session.interval = 60
+    uuid = proj.session.add({"image_id": proj.image_id, "type": "mitosis", "geometry": box(0, 0, 5, 5)})[0]
+    assert proj._store.fetchall("SELECT count(*) FROM annotations")[0][0] == 0
+    assert proj.flush() == 1
+    assert proj._store.fetchall("SELECT count(*) FROM annotations")[0][0] == 1
+    assert heard and heard[-1]["uuids"] == [uuid] and heard[-1]["image_ids"] == {proj.image_id}
+    proj.session.update(uuid, geometry=box(1, 1, 6, 6))
+    proj.flush()
+    assert heard[-1]["uuids"] == [uuid]
+
+
+def test_bad_edits_are_refused_at_once_not_queued(proj):
+    with pytest.raises(InvalidGeometryError):
+        proj.session.add({"image_id": proj.image_id, "type": "mitosis", "geometry": Point(1, 1)})
+    assert proj.session.pending == 0
+
+
+def test_a_failed_commit_keeps_the_edits_queued(proj, monkeypatch):
+    proj.session.interval = 60
+    uuid = proj.session.add({"image_id": proj.image_id, "type": "cell", "geometry": Point(1, 1)})[0]
+    original = proj._write
+
+    def broken(work, message):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(proj, "_write", broken)
+    with pytest.raises(RuntimeError):
+        proj.flush()
+    assert proj.session.pending == 1
+    monkeypatch.setattr(proj, "_write", original)
+    proj.flush()
+    assert proj.annotations()["uuid"].tolist() == [uuid]
+
+
+def test_changes_since_for_other_kernels(proj):
+    start = proj._store.current_snapshot()
+    uuid = proj.add_annotations([{"image_id": proj.image_id, "type": "cell", "geometry": Point(3, 3)}])[0]
+    proj.delete_annotations([uuid])
+    snapshot, changed = proj.changes_since(start)
+    assert snapshot > start
+    assert changed["uuid"].tolist() == [uuid] and changed["deleted"].iloc[0]
+    again, nothing = proj.changes_since(snapshot)
+    assert again == snapshot and nothing.empty
