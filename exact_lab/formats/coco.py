@@ -360,9 +360,11 @@ def write(path, annotations, images, types, *, results=False, indent=False, **_)
         kinds = pd.Series(vt[skip]).value_counts().to_dict()
         warnings.append(f"COCO has no {' / '.join(kinds)} annotations: {int(skip.sum())} not written ({kinds})")
     ann = ann[~skip]
-    labels = [source_label(tinfo.get(t), t) for t in ann["type"]]
-    cat = np.array([cat_ids[lb] for lb in labels], dtype=np.int64)
-    img = np.array([img_ids[i] for i in ann["image_id"]], dtype=np.int64)
+    # per distinct value, not per row: a million rows have a handful of types and images
+    codes, uniq = pd.factorize(ann["type"].to_numpy(dtype=object))
+    cat = np.array([cat_ids[source_label(tinfo.get(t), t)] for t in uniq], dtype=np.int64)[codes]
+    codes, uniq = pd.factorize(ann["image_id"].to_numpy())
+    img = np.array([img_ids[i] for i in uniq], dtype=np.int64)[codes]
     out_anns = _annotations_out(ann, cat, img, tinfo, results)
     if results:
         dump_json(out_anns, out, indent=indent)
@@ -446,13 +448,21 @@ def _annotations_out(ann, cat, img, tinfo, results):
         w = ann["xmax"].to_numpy(float)[bi] - x0
         h = ann["ymax"].to_numpy(float)[bi] - y0
         area = w * h
-        for j, i, a, b, c, d, ar in zip(range(len(bi)), bi, x0.tolist(), y0.tolist(), w.tolist(), h.tolist(), area.tolist()):
-            out[i] = {"id": int(i) + 1, "image_id": int(img[i]), "category_id": int(cat[i]),
-                      "bbox": [a, b, c, d], "area": ar, "iscrowd": 0, "segmentation": []}
+        made = [{"id": i + 1, "image_id": im, "category_id": ct, "bbox": [a, b, c, d], "area": ar,
+                 "iscrowd": 0, "segmentation": []}
+                for i, im, ct, a, b, c, d, ar in zip(bi.tolist(), img[bi].tolist(), cat[bi].tolist(), x0.tolist(),
+                                                     y0.tolist(), w.tolist(), h.tolist(), area.tolist())]
+        if len(bi) == n:
+            out = made
+        else:
+            for i, a in zip(bi.tolist(), made):
+                out[i] = a
     geoms = ann["geometry"].to_numpy(dtype=object)
     for i in np.flatnonzero(~is_box):
         out[i] = _one_out(i, geoms[i], vt[i], meta_of(metas[i]), int(img[i]), int(cat[i]))
-    for i in range(n):
+    has_score = ann["score"].notna().to_numpy() if "score" in ann else np.zeros(n, bool)
+    extra = [i for i, m in enumerate(metas) if m] + np.flatnonzero(has_score).tolist()
+    for i in sorted(set(extra)):
         m = metas[i]
         if isinstance(m, dict) and m:
             if m.get("attributes"):
