@@ -22,6 +22,8 @@ from .store.workflow import WorkflowMixin
 
 log = logging.getLogger(__name__)
 
+ANNOTATION_ROW_GROUP = 16_384
+
 
 def current_user() -> str:
     """JupyterHub's user when running under a hub, else the operating-system user."""
@@ -64,8 +66,14 @@ class Project(CatalogMixin, AnnotationsMixin, VersionsMixin, WorkflowMixin, Impo
             if not con.execute("SELECT 1 FROM project_info WHERE key = 'schema_version'").fetchone():
                 con.execute("INSERT INTO project_info VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
+        def tune(con):
+            # Small row groups: a viewport query reads only the few whose min/max cover it.
+            con.execute(f"CALL {LAKE}.set_option('parquet_row_group_size', {ANNOTATION_ROW_GROUP}, "
+                        "table_name => 'annotations')")
+
         try:
             self._store.run_transaction(work, author=self.user, message="create project")
+            self._store.run_transaction(tune, author=self.user, message="tune storage")
         except duckdb.Error as exc:
             if "already exists" not in str(exc).lower():
                 raise CatalogDamagedError(f"cannot create the project's tables: {exc}") from exc

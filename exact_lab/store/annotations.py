@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import InvalidValueError, UnknownAnnotationError
 from .geometry import bounds_of, from_wkb_array, to_geometry_array, validate, wkb_array
@@ -24,12 +25,17 @@ SELECT_COLUMNS = (
 
 
 def insert_table(con, table: pa.Table, *, sort: bool = False) -> None:
-    """One INSERT of a prepared Arrow table (bulk path: one statement, one snapshot)."""
+    """One INSERT of a prepared Arrow table (bulk path: one statement, one snapshot).
+
+    ``sort`` orders big inserts by their top edge, so each Parquet row group covers a narrow band
+    of the image and viewport queries skip the rest by its min/max statistics.
+    """
+    if sort:
+        table = table.take(pc.sort_indices(table, [("min_y", "ascending"), ("min_x", "ascending")]))
     con.register("_incoming_annotations", table)
     try:
-        order = " ORDER BY min_y, min_x" if sort else ""
         columns = ", ".join("uuid::UUID" if c == "uuid" else c for c in ANNOTATION_COLUMNS)
-        con.execute(f"INSERT INTO annotations SELECT {columns} FROM _incoming_annotations{order}")
+        con.execute(f"INSERT INTO annotations SELECT {columns} FROM _incoming_annotations")
     finally:
         con.unregister("_incoming_annotations")
 
@@ -166,9 +172,12 @@ class AnnotationsMixin:
             return table
 
         table = self._write(work, None)
-        uuids = table.column("uuid").to_numpy(zero_copy_only=False)
-        self._notify(table.column("image_id").to_numpy(), uuids)
-        return list(uuids) if len(uuids) < 100_000 else uuids
+        uuids = table.column("uuid")
+        self._notify(pc.unique(table.column("image_id")).to_numpy(), None if len(uuids) > 10_000 else uuids.to_pylist())
+        if len(uuids) < 100_000:
+            return uuids.to_pylist()
+        # A million Python strings cost more than the insert; an Arrow-backed Series costs nothing.
+        return pd.Series(pd.arrays.ArrowExtensionArray(uuids), name="uuid")
 
     def update_annotations(self, changes) -> list[str]:
         """Change geometry, type or attributes of annotations, matched by ``uuid``.
