@@ -128,3 +128,15 @@ def test_cli_import_export(annotations_dir, tmp_path, capsys):
     assert (tmp_path / "y" / "obj.data").exists()
     assert main(["import", str(proj), str(tmp_path / "nothing.json")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_export_a_named_version(project, annotations_dir, tmp_path):
+    """export_annotations(version=...) writes the annotations as they were at that version."""
+    project.import_annotations(annotations_dir / "createml/datumaro_roboflow_createml", image_set="c")
+    project.commit("v1", message="createml only")
+    project.import_annotations(annotations_dir / "pascal_voc/labelme_bbox_detection_voc", image_set="c")
+    now = project.export_annotations(tmp_path / "now.json", "coco", image_set="c")
+    then = project.export_annotations(tmp_path / "v1.json", "coco", version="v1", image_set="c")
+    assert (now["exported"], then["exported"]) == (13, 4)
+    back = formats.read(tmp_path / "v1.json")
+    assert sorted(back.annotations["type"]) == ["label_0", "label_0", "label_1", "label_1"]
