@@ -158,7 +158,8 @@ class MemoryBackend:
         self._frame = pd.concat([self._frame, new], ignore_index=True) if len(self._frame) else new
         return list(new["uuid"])
 
-    def update(self, uuid: str, geometry=None, type_id=None, **_) -> None:
+    def update(self, uuid: str, geometry=None, type_id=None, type=None, **_) -> None:
+        type_id = type if type_id is None else type_id
         hit = self._frame.index[self._frame["uuid"] == uuid]
         if not len(hit):
             raise InvalidValueError(f"no annotation {uuid}")

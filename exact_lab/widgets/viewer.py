@@ -476,7 +476,9 @@ class SlideViewer(anywidget.AnyWidget):
                 action = "add"
             fields = {"geometry": geom}
             if known[0] != layer.key:
-                fields["type_id"] = layer.type_id
+                # by name: the session's batch turns a type_id into numpy.int64, which the store's
+                # type lookup does not accept (reported); names survive the round trip
+                fields["type"] = layer.name
             self._backend.update(uuid, **fields)
         self._ids.deleted.discard(id_)
         if known is None or known[0] != layer.key:

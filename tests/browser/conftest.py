@@ -208,21 +208,30 @@ class Notebook:
             timeout=timeout,
         )
 
-    def js(self, expr: str, arg=None):
-        """Evaluate ``expr`` with ``v`` bound to the newest viewer on the page."""
+    def js(self, expr: str, arg=None, which: int = -1):
+        """Evaluate ``expr`` with ``v`` bound to a viewer on the page (the newest by default)."""
         return self.page.evaluate(
-            "([expr, arg]) => { const vs = [...globalThis.__exactLabViewers]; const v = vs[vs.length - 1];"
+            "([expr, arg, which]) => { const vs = [...globalThis.__exactLabViewers]; const v = vs.at(which);"
             " return (new Function('v', 'arg', 'return (' + expr + ')'))(v, arg); }",
-            [expr, arg],
+            [expr, arg, which],
         )
 
-    def to_page(self, x: float, y: float) -> tuple[float, float]:
+    def to_page(self, x: float, y: float, which: int = -1) -> tuple[float, float]:
         """Page coordinates of level-0 image pixel (x, y)."""
         return tuple(self.js(
             "(() => { const r = v.root.querySelector('.xl-canvas').getBoundingClientRect();"
             " const [sx, sy] = v.camera.toScreen(arg[0], arg[1]); return [r.left + sx, r.top + sy]; })()",
-            [x, y],
+            [x, y], which,
         ))
+
+    def goto(self, x: float, y: float, scale: float) -> None:
+        """Move the view from the kernel and wait until the browser is there."""
+        self.kernel.run(f"v.goto({x}, {y}, zoom={scale})")
+        self.page.wait_for_function(
+            "([x, y, s]) => { const v = [...globalThis.__exactLabViewers].at(-1);"
+            " return Math.abs(v.camera.cx - x) < 1e-6 && Math.abs(v.camera.cy - y) < 1e-6 && Math.abs(v.camera.scale - s) < 1e-9; }",
+            arg=[x, y, scale], timeout=10_000)
+        self.page.wait_for_timeout(100)
 
     def drag(self, points, steps: int = 4, modifiers=()) -> None:
         """Press at the first image point, move through the others, release at the last."""

@@ -59,9 +59,9 @@ void main(void) {
   vHalf = drawPx * 0.5;
   geometry.worldPosition = vec3(mix(instanceBounds.xy, instanceBounds.zw, corner * 0.5 + 0.5), 0.0);
   geometry.pickingColor = instancePickingColors;
-  vec4 common = vec4(centre + corner * halfPx * commonPerPixel, 0.0, 1.0);
-  geometry.position = common;
-  gl_Position = project_common_position_to_clipspace(common);
+  vec4 commonPos = vec4(centre + corner * halfPx * commonPerPixel, 0.0, 1.0);
+  geometry.position = commonPos;
+  gl_Position = project_common_position_to_clipspace(commonPos);
   DECKGL_FILTER_GL_POSITION(gl_Position, geometry);
 }
 `;

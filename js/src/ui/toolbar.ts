@@ -1,18 +1,19 @@
 // Tool buttons, undo / redo / delete, fit, frame navigation and the panel toggle.
 import type { ToolName } from "../tools/context";
+import { icon } from "./icons";
 import { h } from "./style";
 
-const TOOL_BUTTONS: [ToolName, string, string][] = [
-  ["pan", "✋", "pan / zoom (drag, wheel)"],
-  ["select", "⬚", "select: click, drag a box, Alt+drag a lasso, Shift adds; drag to move"],
-  ["lasso", "➰", "lasso select"],
-  ["box", "▭", "box"],
-  ["fixed_box", "⊡", "fixed-size box (one click)"],
-  ["point", "•", "point"],
-  ["ellipse", "◯", "ellipse (Shift: circle)"],
-  ["line", "╱", "line"],
-  ["polyline", "〰", "polyline: click vertices, double-click or Enter to finish"],
-  ["polygon", "⬠", "polygon: click vertices or drag freehand; Enter, double-click or first vertex closes"],
+const TOOL_BUTTONS: [ToolName, string][] = [
+  ["pan", "pan / zoom (drag, wheel; right or middle drag and Space+drag pan in every tool)"],
+  ["select", "select: click, drag a box, Alt+drag a lasso, Shift adds; drag a selected shape to move it"],
+  ["lasso", "lasso select"],
+  ["box", "box"],
+  ["fixed_box", "fixed-size box (one click)"],
+  ["point", "point"],
+  ["ellipse", "ellipse (Shift: circle)"],
+  ["line", "line"],
+  ["polyline", "polyline: click vertices, double-click or Enter to finish"],
+  ["polygon", "polygon: click vertices or drag freehand; Enter, double-click or the first vertex closes"],
 ];
 
 export interface ToolbarActions {
@@ -34,22 +35,22 @@ export class Toolbar {
   private frameBox = h("span", { style: "display:none" });
 
   constructor(a: ToolbarActions) {
-    for (const [name, icon, title] of TOOL_BUTTONS) {
-      const b = h("button", { title, "data-tool": name, onclick: () => a.tool(name) }, icon);
+    for (const [name, title] of TOOL_BUTTONS) {
+      const b = h("button", { title, "data-tool": name, onclick: () => a.tool(name) }, icon(name));
       this.tools.set(name, b);
       this.el.append(b);
     }
     this.el.append(h("span", { class: "xl-sep" }));
-    this.undoBtn = h("button", { title: "undo (Ctrl+Z)", onclick: a.undo }, "↶");
-    this.redoBtn = h("button", { title: "redo (Ctrl+Shift+Z)", onclick: a.redo }, "↷");
-    this.el.append(this.undoBtn, this.redoBtn, h("button", { title: "delete selection (Del, x)", onclick: a.remove }, "🗑"));
-    this.el.append(h("span", { class: "xl-sep" }), h("button", { title: "fit the slide (Home)", onclick: a.fit }, "⤢"));
+    this.undoBtn = h("button", { title: "undo (Ctrl+Z)", "data-action": "undo", onclick: a.undo }, icon("undo"));
+    this.redoBtn = h("button", { title: "redo (Ctrl+Shift+Z)", "data-action": "redo", onclick: a.redo }, icon("redo"));
+    this.el.append(this.undoBtn, this.redoBtn, h("button", { title: "delete selection (Del, x)", "data-action": "delete", onclick: a.remove }, icon("delete")));
+    this.el.append(h("span", { class: "xl-sep" }), h("button", { title: "fit the slide (Home)", "data-action": "fit", onclick: a.fit }, icon("fit")));
     this.frameBox.append(
-      h("button", { title: "previous frame (Shift+Q)", onclick: () => a.frame(-1) }, "◀"),
+      h("button", { title: "previous frame (Shift+Q)", "data-action": "prev-frame", onclick: () => a.frame(-1) }, icon("prev")),
       this.frameLabel,
-      h("button", { title: "next frame (Shift+E)", onclick: () => a.frame(1) }, "▶"),
+      h("button", { title: "next frame (Shift+E)", "data-action": "next-frame", onclick: () => a.frame(1) }, icon("next")),
     );
-    this.el.append(this.frameBox, h("button", { title: "layers, types and image adjustments", onclick: a.panel }, "☰"));
+    this.el.append(this.frameBox, h("button", { title: "layers, types and image adjustments", "data-action": "panel", onclick: a.panel }, icon("panel")));
     // clicks on the toolbar must not reach the canvas underneath
     this.el.addEventListener("pointerdown", (e) => e.stopPropagation());
   }
