@@ -95,6 +95,8 @@ def main(argv=None):
     report = timed("exact-lab import into the store (all of it)",
                    lambda: formats.import_annotations(proj, src, image_set="bench"), r)
     assert report["imported"] == args.boxes, report
+    for part, secs in report["seconds"].items():
+        print(f"      of which {part:<36} {secs:8.2f} s")
     n = timed("read back: proj.annotations()", lambda: len(proj.annotations(image_set="bench")), r)
     assert n == args.boxes
     out = work / "export.json"
