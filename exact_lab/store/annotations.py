@@ -231,11 +231,58 @@ class AnnotationsMixin:
         WKB) to keep querying with SQL.
         """
         self.flush()
+        if version is None and image_set is None and not as_relation:
+            return self._current_annotations(image, types, bbox, include_deleted, user, frame, uuids)
         sql, params = self._annotation_query(image, image_set, types, bbox, version, include_deleted, user, frame, uuids)
         if as_relation:
             with self._store.lock:
                 return self._store.con.sql(sql, params=params)
         frame_ = self._store.df(sql, params)
+        return decode(frame_)
+
+    def _current_annotations(self, image, types, bbox, include_deleted, user, frame, uuids) -> pd.DataFrame:
+        """The hot path of viewers: one scan of the annotations table; type and image names come
+        from a small per-snapshot lookup instead of joining two more DuckLake tables per query."""
+        lookup = self._lookups()
+        where, params = [], []
+        if image is not None:
+            images = image if isinstance(image, (list, tuple, np.ndarray, pd.Series)) else [image]
+            ids = [lookup.image_id(i) for i in images]
+            if len(ids) == 1:
+                where.append("image_id = ?")
+                params.append(ids[0])
+            else:
+                where.append("image_id IN (SELECT unnest(?::BIGINT[]))")
+                params.append(ids)
+        if types is not None:
+            names = [types] if isinstance(types, (str, int)) else list(types)
+            where.append("type_id IN (SELECT unnest(?::BIGINT[]))")
+            params.append(list(self._type_ids(names).values()))
+        if bbox is not None:
+            x0, y0, x1, y1 = (float(v) for v in bbox)
+            where.append("max_x >= ? AND min_x <= ? AND max_y >= ? AND min_y <= ?")
+            params += [x0, x1, y0, y1]
+        if not include_deleted:
+            where.append("NOT deleted")
+        if user is not None:
+            where.append("creator = ?")
+            params.append(user)
+        if frame is not None:
+            where.append("frame = ?")
+            params.append(int(frame))
+        if uuids is not None:
+            where.append("uuid IN (SELECT unnest(?::UUID[]))")
+            params.append([str(u) for u in uuids])
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        frame_ = self._store.df(
+            "SELECT uuid::VARCHAR AS uuid, image_id, type_id, geometry, frame, min_x AS xmin, min_y AS ymin, "
+            "max_x AS xmax, max_y AS ymax, creator, created_at, editor, updated_at, deleted, concealed, blurred, "
+            f"description, score, source, meta FROM annotations {clause}",
+            params,
+        )
+        frame_.insert(2, "image", frame_["image_id"].map(lookup.image_names))
+        frame_.insert(4, "type", frame_["type_id"].map(lookup.type_names))
+        frame_.insert(5, "vector_type", frame_["type_id"].map(lookup.vector_types))
         return decode(frame_)
 
     def count_annotations(self, **filters) -> int:
@@ -249,7 +296,8 @@ class AnnotationsMixin:
         where, params = [], []
         if image is not None:
             images = image if isinstance(image, (list, tuple, np.ndarray, pd.Series)) else [image]
-            ids = [int(self._image_row(i)["image_id"]) for i in images]
+            lookup = self._lookups()
+            ids = [lookup.image_id(i) for i in images]
             where.append("a.image_id IN (SELECT unnest(?::BIGINT[]))")
             params.append(ids)
         if image_set is not None:

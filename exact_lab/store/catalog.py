@@ -54,8 +54,49 @@ def file_checksum(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+class Lookups:
+    """Type and image names at one snapshot: small tables, read once per snapshot."""
+
+    def __init__(self, snapshot: int, types, images):
+        self.snapshot = snapshot
+        self.type_names = {int(t): n for t, n, _ in types}
+        self.vector_types = {int(t): v for t, _, v in types}
+        self.image_names = {int(i): n for i, n in images}
+        self._by_name: dict = {}
+        for image_id, name in images:
+            self._by_name.setdefault(name, []).append(int(image_id))
+
+    def image_id(self, image) -> int:
+        if isinstance(image, dict):
+            image = image["image_id"]
+        if hasattr(image, "item") and not isinstance(image, str):
+            image = image.item()
+        if isinstance(image, int) and not isinstance(image, bool):
+            if image not in self.image_names:
+                raise UnknownImageError(f"no image {image!r} in this project")
+            return image
+        ids = self._by_name.get(image, [])
+        if not ids:
+            raise UnknownImageError(f"no image {image!r} in this project")
+        if len(ids) > 1:
+            raise UnknownImageError(f"{len(ids)} images are named {image!r}; use the image_id")
+        return ids[0]
+
+
 class CatalogMixin:
     """The parts of the data model that describe who works on what."""
+
+    def _lookups(self) -> Lookups:
+        snapshot = self._store.current_snapshot()
+        cached = getattr(self, "_lookup_cache", None)
+        if cached is not None and cached.snapshot == snapshot:
+            return cached
+        with self._store.lock:
+            con = self._store.con
+            types = con.execute("SELECT type_id, name, vector_type FROM annotation_types").fetchall()
+            images = con.execute("SELECT image_id, name FROM images").fetchall()
+        self._lookup_cache = Lookups(snapshot, types, images)
+        return self._lookup_cache
 
     # -- teams and users ----------------------------------------------------------------------
     def add_team(self, name: str) -> int:
