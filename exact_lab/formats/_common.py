@@ -110,25 +110,6 @@ def number(value, path, where, *, what="a number") -> float:
     return out
 
 
-def check_inside(path, where, xs, ys, width, height, *, tolerance=1.0):
-    """Reject coordinates outside the image they claim to annotate (an off-by-a-pixel edge is
-    accepted: many tools write x+w == width + 1)."""
-    if width is None or height is None or pd.isna(width) or pd.isna(height):
-        return
-    xs = np.asarray(xs, dtype=float)
-    ys = np.asarray(ys, dtype=float)
-    if xs.size == 0:
-        return
-    bad = (xs < -tolerance) | (ys < -tolerance) | (xs > width + tolerance) | (ys > height + tolerance)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise fail(
-            path, where,
-            f"coordinate ({xs[i]:g}, {ys[i]:g}) lies outside the {int(width)}x{int(height)} image; "
-            "expected 0 <= x <= width and 0 <= y <= height",
-        )
-
-
 def image_size_from_file(path) -> tuple[int, int] | None:
     """(width, height) read from an image file's header, or None when it cannot be read."""
     try:
@@ -138,19 +119,6 @@ def image_size_from_file(path) -> tuple[int, int] | None:
             return int(im.width), int(im.height)
     except Exception:
         return None
-
-
-def lookup_size(name, known: pd.DataFrame | None):
-    """(width, height) of an image by name in a DataFrame with name/width/height, else None."""
-    if known is None or len(known) == 0 or "name" not in known:
-        return None
-    hit = known[known["name"] == name]
-    if len(hit) == 0:
-        return None
-    w, h = hit.iloc[0].get("width"), hit.iloc[0].get("height")
-    if w is None or h is None or pd.isna(w) or pd.isna(h):
-        return None
-    return int(w), int(h)
 
 
 def unique_names(rel_paths: list[str]) -> tuple[list[str], list[str]]:
@@ -238,12 +206,6 @@ def meta_of(value) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def clean_number(x: float):
-    """Integers as int so files do not fill with 12.0."""
-    x = float(x)
-    return int(x) if x.is_integer() and abs(x) < 2**53 else x
-
-
 def fmt(x: float) -> str:
     """Shortest text that reads back as the same float."""
     x = float(x)
@@ -267,10 +229,6 @@ def source_label(type_row: dict | None, name: str) -> str:
     if type_row:
         return type_row["meta"].get("source_label", name)
     return name
-
-
-def images_by_id(images: pd.DataFrame) -> dict:
-    return {row["image_id"]: row for row in images.to_dict("records")} if len(images) else {}
 
 
 def is_missing(v) -> bool:
