@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 
 from ..errors import InvalidValueError, UnknownAnnotationError
 from .geometry import bounds_of, from_wkb_array, to_geometry_array, validate, wkb_array
-from .rows import as_frame, build_annotation_table, normalize_uuids
+from .rows import SORT_ABOVE, as_frame, build_annotation_table, in_input_order, normalize_uuids, spatial_order
 from .schema import ANNOTATION_COLUMNS
 from .util import dump_meta, load_meta_column, utcnow
 
@@ -166,13 +166,18 @@ class AnnotationsMixin:
         """
         self.flush()
 
+        frame = as_frame(rows)
+        order = spatial_order(frame)
+        if order is not None:  # box columns: sort cheaply here rather than the built table later
+            frame = frame.take(order)
+
         def work(con):
-            table = build_annotation_table(self, con, rows, user=self.user, type_map=type_map)
-            insert_table(con, table, sort=table.num_rows > 10_000)
+            table = build_annotation_table(self, con, frame, user=self.user, type_map=type_map)
+            insert_table(con, table, sort=order is None and table.num_rows > SORT_ABOVE)
             return table
 
         table = self._write(work, None)
-        uuids = table.column("uuid")
+        uuids = in_input_order(table.column("uuid").combine_chunks(), order)
         self._notify(pc.unique(table.column("image_id")).to_numpy(), None if len(uuids) > 10_000 else uuids.to_pylist())
         if len(uuids) < 100_000:
             return uuids.to_pylist()

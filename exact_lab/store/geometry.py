@@ -4,6 +4,7 @@ type, and encode it once as WKB plus bounding-box columns."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import shapely
 
@@ -74,7 +75,12 @@ def vector_type_for(geom) -> str:
 
 def to_geometry_array(values, *, row_offset: int = 0) -> np.ndarray:
     """Turn shapely objects, WKT strings, WKB bytes or None into an array of shapely objects."""
-    values = list(values) if not isinstance(values, np.ndarray) else values
+    values = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values.astype(object, copy=False)
+    # Fast path: already shapely (or missing) everywhere — the common case for big tables.
+    if len(values) and (shapely.is_geometry(values) | _missing(values)).all():
+        out = values.copy()
+        out[_missing(values)] = None
+        return out
     out = np.empty(len(values), dtype=object)
     for i, value in enumerate(values):
         if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -96,6 +102,11 @@ def to_geometry_array(values, *, row_offset: int = 0) -> np.ndarray:
                     f"row {i + row_offset}: cannot read geometry {str(value)[:60]!r} ({exc})"
                 ) from exc
     return out
+
+
+def _missing(values: np.ndarray) -> np.ndarray:
+    """True for None / NaN entries of an object array (vectorised)."""
+    return pd.isna(values) if len(values) else np.zeros(0, dtype=bool)
 
 
 def _is_axis_aligned_rectangle(geoms: np.ndarray) -> np.ndarray:
@@ -122,7 +133,7 @@ def validate(geoms: np.ndarray, vector_types: np.ndarray, *, row_offset: int = 0
     n = len(geoms)
     if n == 0:
         return
-    missing = np.array([g is None for g in geoms], dtype=bool)
+    missing = _missing(geoms)
     type_ids = np.full(n, -1)
     present = ~missing
     if present.any():
@@ -131,24 +142,28 @@ def validate(geoms: np.ndarray, vector_types: np.ndarray, *, row_offset: int = 0
         ["", "Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
          "MultiPolygon", "GeometryCollection"], dtype=object
     )
-    names = np.where(type_ids >= 0, kinds[np.clip(type_ids + 1, 0, 8)], None)
+    names = kinds[np.clip(type_ids + 1, 0, 8)]
 
     def fail(i, why):
         raise InvalidGeometryError(f"row {int(i) + row_offset}: {why}")
 
-    for vt in np.unique(vector_types):
+    for vt in pd.unique(vector_types):
         rows = np.nonzero(vector_types == vt)[0]
         if vt == "global":
-            bad = rows[present[rows] & ~np.array([g is None or g.is_empty for g in geoms[rows]], dtype=bool)]
-            if len(bad):
-                fail(bad[0], f"a 'global' annotation has no geometry, got a {names[bad[0]]}")
+            has_shape = present[rows].copy()
+            if has_shape.any():
+                has_shape[has_shape] = ~shapely.is_empty(geoms[rows][has_shape])
+            if has_shape.any():
+                bad = rows[np.argmax(has_shape)]
+                fail(bad, f"a 'global' annotation has no geometry, got a {names[bad]}")
             continue
         accepts = _ACCEPTS[vt]
-        for i in rows:
-            if missing[i]:
-                fail(i, f"a {vt!r} annotation needs a geometry")
-            if names[i] not in accepts:
-                fail(i, f"a {vt!r} annotation needs a {' or '.join(sorted(accepts))}, got a {names[i]}")
+        if missing[rows].any():
+            fail(rows[np.argmax(missing[rows])], f"a {vt!r} annotation needs a geometry")
+        wrong = ~np.isin(names[rows], list(accepts))
+        if wrong.any():
+            i = rows[np.argmax(wrong)]
+            fail(i, f"a {vt!r} annotation needs a {' or '.join(sorted(accepts))}, got a {names[i]}")
         sub = geoms[rows]
         empty = shapely.is_empty(sub)
         if empty.any():
@@ -174,14 +189,14 @@ def validate(geoms: np.ndarray, vector_types: np.ndarray, *, row_offset: int = 0
 def bounds_of(geoms: np.ndarray) -> np.ndarray:
     """(n, 4) xmin, ymin, xmax, ymax; NaN for geometry-less (global) annotations."""
     out = np.full((len(geoms), 4), np.nan)
-    present = np.array([g is not None for g in geoms], dtype=bool)
+    present = ~_missing(geoms)
     if present.any():
         out[present] = shapely.bounds(geoms[present])
     return out
 
 
 def wkb_array(geoms: np.ndarray) -> pa.Array:
-    present = np.array([g is not None for g in geoms], dtype=bool)
+    present = ~_missing(geoms)
     values = np.empty(len(geoms), dtype=object)
     values[:] = None
     if present.any():
@@ -216,7 +231,7 @@ def from_wkb_array(values) -> np.ndarray:
     arr = np.asarray(values, dtype=object)
     out = np.empty(len(arr), dtype=object)
     out[:] = None
-    present = np.array([v is not None and not (isinstance(v, float)) for v in arr], dtype=bool)
+    present = ~_missing(arr)
     if present.any():
         values = arr[present]
         if isinstance(values[0], (bytearray, memoryview)):

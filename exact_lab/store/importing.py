@@ -7,9 +7,8 @@ import pandas as pd
 
 from ..errors import InvalidValueError
 from .annotations import insert_table
-from .catalog import PALETTE
 from .geometry import normalize_vector_type, to_geometry_array, vector_type_for
-from .rows import build_annotation_table
+from .rows import SORT_ABOVE, build_annotation_table, spatial_order
 from .util import dump_meta, next_id, utcnow
 
 
@@ -40,39 +39,37 @@ class ImportMixin:
                 raise InvalidValueError(f"an import table needs an {column!r} column")
         type_map = dict(type_map or {})
         types = dict(types or {})
-        table["type"] = [type_map.get(t, t) for t in table["type"]]
-        sizes = {}
-        if images is not None and len(images):
-            for row in images.itertuples(index=False):
-                sizes[getattr(row, "name")] = row
+        # Vectorised throughout: an import may hold millions of rows.
+        table["image"] = table["image"].astype(str).to_numpy(dtype=object)
+        type_names = table["type"].to_numpy(dtype=object)
+        if type_map:
+            type_names = pd.Series(type_names).replace(type_map).to_numpy(dtype=object)
+        table["type"] = type_names
+        sizes = images.drop_duplicates("name").set_index("name") if images is not None and len(images) else None
         image_set_name = image_set or "default"
+        row_images = pd.unique(table["image"].to_numpy(dtype=object))
+        listed = [] if sizes is None else [str(n) for n in sizes.index]
+        all_names = list(dict.fromkeys(list(row_images) + listed))
+        wanted_types = list(dict.fromkeys(list(pd.unique(type_names)) + [type_map.get(t, t) for t in types]))
 
         def work(con):
             report = {"imported": 0, "by_type": {}, "placeholders": 0, "created_types": [],
                       "skipped": 0, "warnings": [], "image_set": image_set_name}
             set_id = self._image_set_id(image_set_name, con=con, create=True)
-            # images by name within the set
             known = dict(con.execute("SELECT name, image_id FROM images WHERE image_set_id = ?", [set_id]).fetchall())
-            names = list(dict.fromkeys(list(table["image"].astype(str)) + list(sizes)))
-            now = utcnow()
-            for name in names:
-                if name in known:
-                    continue
-                info = sizes.get(name)
-                image_id = next_id(con, "images", "image_id")
-                width = _int_or_none(getattr(info, "width", None)) if info is not None else None
-                height = _int_or_none(getattr(info, "height", None)) if info is not None else None
-                meta = getattr(info, "meta", None) if info is not None else None
-                con.execute(
-                    "INSERT INTO images VALUES (?, ?, ?, ?, NULL, ?, ?, 1, NULL, NULL, 1, NULL, NULL, ?, ?, ?, false, true, ?)",
-                    [image_id, set_id, name, name, width, height, source_file, self.user, now, dump_meta(meta)],
-                )
-                known[name] = image_id
-                report["placeholders"] += 1
-            # types
+            missing = [name for name in all_names if name not in known]
+            if missing:
+                first = next_id(con, "images", "image_id")
+                ids = list(range(first, first + len(missing)))
+                holders = pd.DataFrame({"image_id": ids, "name": missing})
+                for column in ("width", "height", "meta"):
+                    values = sizes[column] if sizes is not None and column in sizes.columns else None
+                    holders[column] = [values.get(n) if values is not None else None for n in missing]
+                _insert_placeholders(con, holders, set_id, self.user, source_file)
+                known.update(zip(missing, ids))
+                report["placeholders"] = len(missing)
             existing = {r[0] for r in con.execute("SELECT name FROM annotation_types").fetchall()}
-            wanted = list(dict.fromkeys(table["type"]))
-            for name in wanted:
+            for name in wanted_types:
                 if name in existing:
                     continue
                 if not create_types:
@@ -92,17 +89,18 @@ class ImportMixin:
                     default_size=spec.get("default_size"), node_count=spec.get("node_count"),
                     meta=spec.get("meta"),
                 )
-                if spec.get("color") is None:
-                    con.execute("UPDATE annotation_types SET color = ? WHERE type_id = ?",
-                                [PALETTE[(type_id - 1) % len(PALETTE)], type_id])
                 existing.add(name)
                 report["created_types"].append(name)
-            rows = table.assign(image_id=[known[str(n)] for n in table["image"]]).drop(columns=["image"])
+            rows = table.drop(columns=["image"])
+            rows["image_id"] = table["image"].map(known).to_numpy(dtype=np.int64)
+            order = spatial_order(rows)
+            if order is not None:
+                rows = rows.take(order)
             if len(rows):
                 arrow = build_annotation_table(self, con, rows, user=self.user)
-                insert_table(con, arrow, sort=arrow.num_rows > 10_000)
+                insert_table(con, arrow, sort=order is None and arrow.num_rows > SORT_ABOVE)
             report["imported"] = int(len(rows))
-            report["by_type"] = {str(k): int(v) for k, v in rows["type"].value_counts().items()} if len(rows) else {}
+            report["by_type"] = {str(k): int(v) for k, v in pd.Series(type_names).value_counts().items()} if len(rows) else {}
             return report
 
         message = f"import {source_file}" if source_file else "import"
@@ -121,6 +119,31 @@ class ImportMixin:
 
         return formats.export_annotations(self, path, format, version=version, image_set=image_set,
                                           types=types, **kwargs)
+
+
+def _insert_placeholders(con, holders: pd.DataFrame, set_id: int, user: str, source_file) -> None:
+    """One statement for every placeholder image an import needs."""
+    now = utcnow()
+    n = len(holders)
+    frame = pd.DataFrame({
+        "image_id": holders["image_id"].astype("int64"),
+        "image_set_id": np.full(n, set_id, dtype=np.int64),
+        "name": holders["name"].astype(object),
+        "public_name": holders["name"].astype(object),
+        "width": pd.array([_int_or_none(v) for v in holders["width"]], dtype="Int64"),
+        "height": pd.array([_int_or_none(v) for v in holders["height"]], dtype="Int64"),
+        "source_file": [source_file] * n,
+        "meta": [dump_meta(v) for v in holders["meta"]],
+    })
+    con.register("_placeholders", frame)
+    try:
+        con.execute(
+            "INSERT INTO images SELECT image_id, image_set_id, name, public_name, NULL, width, height, 1, NULL, "
+            "NULL, 1, NULL, NULL, source_file, ?, ?, false, true, meta FROM _placeholders",
+            [user, now],
+        )
+    finally:
+        con.unregister("_placeholders")
 
 
 def _fitting_type(geoms: np.ndarray) -> str:

@@ -52,6 +52,26 @@ def as_frame(rows) -> pd.DataFrame:
     return pd.DataFrame(list(rows))
 
 
+SORT_ABOVE = 10_000  # bulk inserts larger than this are written in spatial order
+
+
+def spatial_order(frame: pd.DataFrame) -> np.ndarray | None:
+    """Row order by top edge for big box-column inserts (so Parquet row groups cover narrow
+    bands and viewport queries skip the rest); None when the rows stay as they are."""
+    if len(frame) <= SORT_ABOVE or not all(c in frame.columns for c in _BOX_COLUMNS):
+        return None
+    return np.argsort(frame["ymin"].to_numpy(dtype=np.float64), kind="stable")
+
+
+def in_input_order(values: pa.Array, order: np.ndarray | None) -> pa.Array:
+    """Undo :func:`spatial_order` for a column (the uuids handed back to the caller)."""
+    if order is None:
+        return values
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order))
+    return values.take(pa.array(inverse))
+
+
 def build_annotation_table(project, con, rows, *, user: str, type_map=None) -> pa.Table:
     """Validate ``rows`` and return an Arrow table in the annotations table's column order."""
     frame = as_frame(rows)
@@ -163,7 +183,8 @@ def build_annotation_table(project, con, rows, *, user: str, type_map=None) -> p
             return pa.array(values.to_numpy(dtype=object), from_pandas=True)
         return pa.nulls(n) if default is None else pa.repeat(pa.scalar(default, dtype), n)
 
-    meta = frame["meta"].map(dump_meta).to_numpy(dtype=object) if "meta" in frame.columns else None
+    meta = np.array([dump_meta(v) for v in frame["meta"].to_numpy(dtype=object)], dtype=object) \
+        if "meta" in frame.columns else None
     creator = column("creator", user, pa.string()) if "creator" in frame.columns else pa.repeat(pa.scalar(user, pa.string()), n)
     created_at = pa.repeat(pa.scalar(now, pa.timestamp("us")), n)
     table = pa.table({
@@ -186,6 +207,6 @@ def build_annotation_table(project, con, rows, *, user: str, type_map=None) -> p
         "description": column("description", None, pa.string()) if "description" in frame.columns else pa.nulls(n, pa.string()),
         "score": column("score", None, pa.float64()) if "score" in frame.columns else pa.nulls(n, pa.float64()),
         "source": column("source", None, pa.string()) if "source" in frame.columns else pa.nulls(n, pa.string()),
-        "meta": pa.array(meta, type=pa.string()) if meta is not None else pa.nulls(n, pa.string()),
+        "meta": pa.array(meta, type=pa.string(), from_pandas=True) if meta is not None else pa.nulls(n, pa.string()),
     })
     return table

@@ -22,7 +22,7 @@ def next_id(con, table: str, column: str) -> int:
 
 
 def dump_meta(value) -> str | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return None
     if isinstance(value, str):
         return json.dumps(json.loads(value))  # validate: meta must be JSON
