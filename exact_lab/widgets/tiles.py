@@ -33,18 +33,23 @@ class CommTileServer:
             return
         args = (self.path, int(msg["level"]), int(msg["col"]), int(msg["row"]), int(msg.get("frame") or 0), msg.get("format") or "jpeg")
         with self._lock:
-            if self._engine is not None:
-                handle = self._engine.submit(*args[:5], format=args[5], request_id=req, callback=lambda r, req=req, fmt=args[5]: self._done(req, fmt, r))
-            else:
-                handle = self._pool.submit(_read_tile, *args)
-                handle.add_done_callback(lambda f, req=req, fmt=args[5]: self._done(req, fmt, f))
-            self._pending[req] = handle
+            self._pending[req] = None  # registered before it can finish
+        # (callbacks may run at once, in this thread: never hold the lock around submitting)
+        if self._engine is not None:
+            handle = self._engine.submit(*args[:5], format=args[5], request_id=req, callback=lambda r, req=req, fmt=args[5]: self._done(req, fmt, r))
+        else:
+            handle = self._pool.submit(_read_tile, *args)
+        with self._lock:
+            if req in self._pending:
+                self._pending[req] = handle
+        if self._engine is None:
+            handle.add_done_callback(lambda f, req=req, fmt=args[5]: self._done(req, fmt, f))
 
     def cancel(self, req: int) -> None:
         with self._lock:
             handle = self._pending.pop(int(req), None)
         if handle is None:
-            return
+            return  # not submitted yet, or done: nothing will be sent for it
         if self._engine is not None:
             self._engine.cancel(int(req))
         else:

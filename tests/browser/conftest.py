@@ -108,30 +108,75 @@ class Lab:
 
 
 class Kernel:
-    """Runs code in the notebook's kernel from the test and returns values."""
+    """Runs code in the notebook's kernel from the test and returns values.
+
+    A thread drains the kernel's IOPub stream all the time: the widgets' comm traffic (tiles,
+    chunks) goes to every client, and a client that stops reading would have messages dropped
+    by ZeroMQ, its own replies among them.
+    """
 
     def __init__(self, client):
+        import queue
+        import threading
+
         self.client = client
+        self.replies: dict[str, queue.Queue] = {}
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self):
+        import queue
+
+        while not self.stop.is_set():
+            try:
+                msg = self.client.get_iopub_msg(timeout=0.2)
+            except queue.Empty:
+                continue
+            except Exception:
+                if self.stop.is_set():
+                    return
+                continue
+            with self.lock:
+                q = self.replies.get(msg["parent_header"].get("msg_id"))
+            if q is not None:
+                q.put(msg)
 
     def run(self, code: str, timeout: float = 60) -> str:
         """Execute code; returns its stdout. Raises with the traceback on error."""
-        msg_id = self.client.execute(code, store_history=False)
+        import queue
+
+        q: queue.Queue = queue.Queue()
+        msg_id = self.client.session.msg("execute_request")["header"]["msg_id"]
+        with self.lock:
+            self.replies[msg_id] = q
+        content = {"code": code, "silent": False, "store_history": False, "user_expressions": {}, "allow_stdin": False}
+        msg = self.client.session.msg("execute_request", content)
+        msg["header"]["msg_id"] = msg_id
+        msg["msg_id"] = msg_id
+        self.client.shell_channel.send(msg)
         out, err = [], None
         deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"kernel did not finish in {timeout} s: {code[:80]}")
-            msg = self.client.get_iopub_msg(timeout=left)
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            kind, content = msg["msg_type"], msg["content"]
-            if kind == "stream":
-                out.append(content["text"])
-            elif kind == "error":
-                err = "\n".join(content["traceback"])
-            elif kind == "status" and content["execution_state"] == "idle":
-                break
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"kernel did not finish in {timeout} s: {code[:80]}")
+                try:
+                    msg = q.get(timeout=left)
+                except queue.Empty:
+                    continue
+                kind, content = msg["msg_type"], msg["content"]
+                if kind == "stream":
+                    out.append(content["text"])
+                elif kind == "error":
+                    err = "\n".join(content["traceback"])
+                elif kind == "status" and content["execution_state"] == "idle":
+                    break
+        finally:
+            with self.lock:
+                self.replies.pop(msg_id, None)
         if err:
             raise RuntimeError(err)
         return "".join(out)
@@ -150,6 +195,11 @@ class Kernel:
                 return value
             time.sleep(interval)
         return value
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(2)
+        self.client.stop_channels()
 
 
 @pytest.fixture(scope="session")
@@ -273,5 +323,5 @@ def notebook(lab, browser):
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], .jp-Toolbar-kernelStatus", timeout=90_000)
     kernel = lab.kernel_client("viewer.ipynb")
     yield Notebook(page, kernel, lab)
-    kernel.client.stop_channels()
+    kernel.close()
     context.close()

@@ -8,7 +8,7 @@ import type { AnnotationStore } from "../data/store";
 import type { LayerMeta, Shape } from "../protocol";
 import { BoxLayer } from "./box-layer";
 import { hexToRgba, RGBA, SELECTED, SELECTED_FILL } from "./colors";
-import { buildDensity, DensityMap } from "./density";
+import { buildDensity, densityCell, DensityMap } from "./density";
 import { intersects } from "../geometry";
 
 /** Above this many shapes of one layer in view, the layer is drawn as a density map. */
@@ -45,7 +45,8 @@ export class AnnotationRenderer {
       for (const c of l.chunks) if (c && intersects(view.bounds, c.bbox)) inView += c.count - c.hiddenCount;
       if (inView > DENSITY_LIMIT) {
         this.densityLayers.add(meta.key);
-        const d = this.densityFor(meta, color, l.version);
+        const [w, h] = this.size();
+        const d = this.densityFor(meta, color, l.version, densityCell(w, h, view.scale));
         if (d) {
           out.push(new BitmapLayer({
             id: `density-${meta.key}`,
@@ -69,22 +70,22 @@ export class AnnotationRenderer {
     return out;
   }
 
-  private densityFor(meta: LayerMeta, color: RGBA, version: number): DensityMap | null {
+  private densityFor(meta: LayerMeta, color: RGBA, version: number, cell: number): DensityMap | null {
     const cached = this.density.get(meta.key);
     const colorKey = meta.color;
-    if (cached && cached.version === version && cached.color === colorKey) return cached;
+    if (cached && cached.version === version && cached.color === colorKey && cached.cell === cell) return cached;
     // rebuilding scans every shape: do it outside the frame, keep showing the old map meanwhile
     if (!this.densityPending.has(meta.key)) {
       this.densityPending.add(meta.key);
       setTimeout(() => {
         this.densityPending.delete(meta.key);
         const [w, h] = this.size();
-        const d = buildDensity(this.store, meta.key, w, h, color);
+        const d = buildDensity(this.store, meta.key, w, h, color, cell);
         d.version = version;
         d.color = colorKey;
         this.density.set(meta.key, d);
         this.requestRender();
-      }, cached ? 150 : 0);
+      }, cached && cached.version !== version ? 150 : 0);
     }
     return cached ?? null;
   }

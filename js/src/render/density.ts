@@ -4,16 +4,24 @@ import type { AnnotationStore } from "../data/store";
 import type { RGBA } from "./colors";
 
 const MAX_SIDE = 1024;
+/** smallest cell on screen, in screen pixels: finer is noise, not density */
+const MIN_CELL_PX = 4;
+
+/** Cell size (level-0 pixels, a power of two) for a density map seen at `scale`. */
+export function densityCell(width: number, height: number, scale: number): number {
+  const want = Math.max(Math.max(width, height) / MAX_SIDE, MIN_CELL_PX / scale, 1);
+  return 2 ** Math.ceil(Math.log2(want));
+}
 
 export interface DensityMap {
   canvas: HTMLCanvasElement;
   bounds: [number, number, number, number];
   version: number;
   color: string;
+  cell: number;
 }
 
-export function buildDensity(store: AnnotationStore, key: string, width: number, height: number, color: RGBA): DensityMap {
-  const cell = Math.max(1, Math.max(width, height) / MAX_SIDE);
+export function buildDensity(store: AnnotationStore, key: string, width: number, height: number, color: RGBA, cell: number): DensityMap {
   const nx = Math.max(1, Math.ceil(width / cell)), ny = Math.max(1, Math.ceil(height / cell));
   const counts = new Uint32Array(nx * ny);
   let max = 0;
@@ -39,5 +47,5 @@ export function buildDensity(store: AnnotationStore, key: string, width: number,
     img.data[4 * i + 3] = Math.round(255 * (0.25 + 0.7 * t));
   }
   ctx.putImageData(img, 0, 0);
-  return { canvas, bounds: [0, 0, nx * cell, ny * cell], version: store.layers.get(key)?.version ?? 0, color: "" };
+  return { canvas, bounds: [0, 0, nx * cell, ny * cell], version: store.layers.get(key)?.version ?? 0, color: "", cell };
 }
