@@ -213,6 +213,9 @@ def lab(tmp_path_factory, small_svs):
     slides = server.root / "slides"
     slides.mkdir(parents=True)
     shutil.copy(small_svs, slides / small_svs.name)
+    series = small_svs.parents[1] / "ome_tiff" / "4D-series.ome.tiff"
+    if series.exists():
+        shutil.copy(series, slides / series.name)
     nb = {"cells": [{"cell_type": "code", "execution_count": None, "id": "show", "metadata": {}, "outputs": [],
                      "source": "v"}],
           "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
@@ -283,23 +286,23 @@ class Notebook:
             arg=[x, y, scale], timeout=10_000)
         self.page.wait_for_timeout(100)
 
-    def drag(self, points, steps: int = 4, modifiers=()) -> None:
+    def drag(self, points, steps: int = 4, modifiers=(), which: int = -1) -> None:
         """Press at the first image point, move through the others, release at the last."""
         m = self.page.mouse
         for key in modifiers:
             self.page.keyboard.down(key)
-        m.move(*self.to_page(*points[0]))
+        m.move(*self.to_page(*points[0], which=which))
         m.down()
         for p in points[1:]:
-            m.move(*self.to_page(*p), steps=steps)
+            m.move(*self.to_page(*p, which=which), steps=steps)
         m.up()
         for key in modifiers:
             self.page.keyboard.up(key)
 
-    def click(self, x: float, y: float, modifiers=()) -> None:
+    def click(self, x: float, y: float, modifiers=(), which: int = -1) -> None:
         for key in modifiers:
             self.page.keyboard.down(key)
-        self.page.mouse.click(*self.to_page(x, y))
+        self.page.mouse.click(*self.to_page(x, y, which=which))
         for key in modifiers:
             self.page.keyboard.up(key)
 
