@@ -62,7 +62,13 @@ class ProjectBackend:
         frame["image_id"] = self.image_id
         return self.project.session.add(frame)
 
-    def update(self, uuid: str, **fields) -> None:
+    def update(self, uuid: str, vector_type: str | None = None, **fields) -> None:
+        # The session checks geometry when rows are added but not on update; a bad update would
+        # fail its commit again and again, so it is checked here, before it is queued.
+        if vector_type is not None and fields.get("geometry") is not None:
+            from ..store.geometry import validate
+
+            validate(np.array([fields["geometry"]], dtype=object), np.array([vector_type], dtype=object))
         self.project.session.update(uuid, **fields)
 
     def delete(self, uuids) -> None:
@@ -158,7 +164,7 @@ class MemoryBackend:
         self._frame = pd.concat([self._frame, new], ignore_index=True) if len(self._frame) else new
         return list(new["uuid"])
 
-    def update(self, uuid: str, geometry=None, type_id=None, type=None, **_) -> None:
+    def update(self, uuid: str, geometry=None, type_id=None, type=None, vector_type=None, **_) -> None:
         type_id = type if type_id is None else type_id
         hit = self._frame.index[self._frame["uuid"] == uuid]
         if not len(hit):

@@ -3,13 +3,14 @@
 Shapes are grouped by how they are drawn: ``box`` (xmin, ymin, xmax, ymax as float32 quads),
 ``point`` (x, y), ``path`` (vertices + offsets) and ``polygon`` (vertices + ring offsets + shape
 offsets; rings are not closed). Everything is vectorised with shapely 2 / numpy: no Python loop
-per shape. Each kind is ordered along a Morton curve so that a chunk of shapes covers a compact
+per shape. Each kind is ordered along a Hilbert curve so that a chunk of shapes covers a compact
 region of the slide, which lets the browser skip chunks outside the view.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import shapely
@@ -121,17 +122,27 @@ def _polygon_columns(polys: np.ndarray, rows: np.ndarray) -> Columns:
 
 
 # -- ordering and chunking -------------------------------------------------------------------------
-def _spread_bits(v: np.ndarray) -> np.ndarray:
-    """Interleave zeros between the low 8 bits of v (uint16 result)."""
-    v = v.astype(np.uint16)
-    v = (v | (v << 4)) & 0x0F0F
-    v = (v | (v << 2)) & 0x3333
-    v = (v | (v << 1)) & 0x5555
-    return v
+def hilbert_index(qx: np.ndarray, qy: np.ndarray, order: int = 8) -> np.ndarray:
+    """Position of integer cells (qx, qy) in [0, 2^order) along a Hilbert curve (vectorised)."""
+    n = 1 << order
+    x, y = qx.astype(np.int32), qy.astype(np.int32)
+    d = np.zeros(len(x), np.int64)
+    s = n >> 1
+    while s > 0:
+        rx = (x & s) > 0
+        ry = (y & s) > 0
+        d += s * s * ((3 * rx.astype(np.int64)) ^ ry.astype(np.int64))
+        flip = ~ry & rx
+        x = np.where(flip, n - 1 - x, x)
+        y = np.where(flip, n - 1 - y, y)
+        x, y = np.where(~ry, y, x), np.where(~ry, x, y)
+        s >>= 1
+    return d
 
 
-def morton_order(bounds: np.ndarray, extent: tuple[float, float, float, float] | None = None) -> np.ndarray:
-    """Order of shapes along a Z curve through their centres (so chunks are spatially compact)."""
+def spatial_order(bounds: np.ndarray, extent: tuple[float, float, float, float] | None = None) -> np.ndarray:
+    """Order of shapes along a Hilbert curve through their centres: consecutive shapes are
+    neighbours on the slide, so each chunk covers one compact patch."""
     cx = (bounds[:, 0] + bounds[:, 2]) * 0.5
     cy = (bounds[:, 1] + bounds[:, 3]) * 0.5
     if extent is None:
@@ -139,10 +150,16 @@ def morton_order(bounds: np.ndarray, extent: tuple[float, float, float, float] |
     x0, y0, x1, y1 = extent
     # 256 x 256 cells are plenty to make 65536-shape chunks compact, and a 16-bit key sorts
     # with numpy's radix sort in linear time.
-    qx = np.clip((cx - x0) * (255 / max(x1 - x0, 1e-9)), 0, 255)
-    qy = np.clip((cy - y0) * (255 / max(y1 - y0, 1e-9)), 0, 255)
-    code = _spread_bits(qx) | (_spread_bits(qy) << 1)
-    return np.argsort(code, kind="stable")
+    qx = np.clip((cx - x0) * (255 / max(x1 - x0, 1e-9)), 0, 255).astype(np.int32)
+    qy = np.clip((cy - y0) * (255 / max(y1 - y0, 1e-9)), 0, 255).astype(np.int32)
+    return np.argsort(_hilbert_table()[qy * 256 + qx], kind="stable")
+
+
+@lru_cache(maxsize=1)
+def _hilbert_table() -> np.ndarray:
+    """Hilbert position of every cell of the 256 x 256 grid, row-major (one gather per shape)."""
+    qy, qx = np.divmod(np.arange(65536), 256)
+    return hilbert_index(qx, qy).astype(np.uint16)
 
 
 def reorder(c: Columns, order: np.ndarray) -> Columns:

@@ -311,7 +311,7 @@ class SlideViewer(anywidget.AnyWidget):
         cols = []
         for c in layer.columns:
             if len(c) > encode.CHUNK_SIZE:
-                c = encode.reorder(c, encode.morton_order(c.bounds, (0, 0, w, h)))
+                c = encode.reorder(c, encode.spatial_order(c.bounds, (0, 0, w, h)))
             cols.append(c)
         layer.columns = cols
         layer.id_start = self._next_id
@@ -479,7 +479,7 @@ class SlideViewer(anywidget.AnyWidget):
                 # by name: the session's batch turns a type_id into numpy.int64, which the store's
                 # type lookup does not accept (reported); names survive the round trip
                 fields["type"] = layer.name
-            self._backend.update(uuid, **fields)
+            self._backend.update(uuid, vector_type=layer.vector_type, **fields)
         self._ids.deleted.discard(id_)
         if known is None or known[0] != layer.key:
             self._ids.add(id_, layer.key, uuid)

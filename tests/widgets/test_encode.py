@@ -1,0 +1,86 @@
+import numpy as np
+import pytest
+import shapely
+
+from exact_lab.widgets import encode
+
+
+def decode(head, buffers):
+    """Rebuild shapely geometries from one chunk the way the browser reads it."""
+    f32 = np.frombuffer(buffers[0], np.float32).astype(np.float64)
+    n = head["count"]
+    if head["kind"] == "box":
+        return [shapely.box(*f32[4 * i:4 * i + 4]) for i in range(n)]
+    if head["kind"] == "point":
+        return [shapely.Point(f32[2 * i:2 * i + 2]) for i in range(n)]
+    off = np.frombuffer(buffers[1], np.uint32)
+    xy = f32.reshape(-1, 2)
+    if head["kind"] == "path":
+        return [shapely.LineString(xy[off[i]:off[i + 1]]) for i in range(n)]
+    g = np.frombuffer(buffers[2], np.uint32)
+    out = []
+    for i in range(n):
+        rings = [xy[off[r]:off[r + 1]] for r in range(g[i], g[i + 1])]
+        out.append(shapely.Polygon(rings[0], rings[1:]))
+    return out
+
+
+def test_kinds_follow_the_geometry_and_rectangles_become_boxes():
+    geoms = np.array([
+        shapely.box(0, 0, 10, 5),
+        shapely.Polygon([(0, 0), (4, 0), (0, 3)]),
+        shapely.Point(1, 2),
+        shapely.LineString([(0, 0), (5, 5)]),
+        None,
+        shapely.Polygon(),
+        shapely.MultiPoint([(1, 1), (2, 2)]),
+        shapely.box(0, 0, 4, 4).union(shapely.box(10, 10, 12, 12)),  # multipolygon of two rectangles
+        shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10)], [[(2, 2), (4, 2), (4, 4), (2, 4)]]),  # a hole
+    ], dtype=object)
+    cols = {c.kind: c for c in encode.geometry_columns(geoms)}
+    assert sorted(cols["box"].rows) == [0, 7, 7]
+    assert list(cols["polygon"].rows) == [1, 8]
+    assert list(cols["point"].rows) == [2, 6, 6]
+    assert list(cols["path"].rows) == [3]
+    assert list(cols["polygon"].geom_offsets) == [0, 1, 3]  # the holed polygon has two rings
+    assert list(cols["polygon"].offsets) == [0, 3, 7, 11]  # rings without their closing vertex
+
+
+@pytest.mark.parametrize("n", [10, 70_000])
+def test_chunks_carry_every_shape_and_are_spatially_compact(n):
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(0, 50_000, n), rng.uniform(0, 40_000, n)
+    polys = shapely.buffer(shapely.points(x, y), rng.uniform(2, 20, n), quad_segs=2)
+    [c] = encode.geometry_columns(polys, "polygon")
+    c = encode.reorder(c, encode.spatial_order(c.bounds, (0, 0, 50_000, 40_000)))
+    seen, areas = [], []
+    for head, buffers in encode.chunk_payloads(c, id_start=100, chunk_size=8192):
+        got = decode(head, buffers)
+        rows = c.rows[head["id_start"] - 100: head["id_start"] - 100 + head["count"]]
+        for g, r in zip(got, rows):
+            assert shapely.equals_exact(g, polys[r], tolerance=0.01)
+        seen.extend(rows)
+        x0, y0, x1, y1 = head["bbox"]
+        areas.append((x1 - x0) * (y1 - y0))
+    assert sorted(seen) == list(range(n))
+    if n > 8192:  # a chunk covers a small part of the slide, not all of it
+        assert max(areas) < 0.3 * 50_000 * 40_000
+
+
+def test_box_types_use_the_bbox_columns():
+    boxes = np.array([[0, 0, 10, 10], [5, 5, 6, 9]], float)
+    [c] = encode.geometry_columns(np.array([None, None], object), "ellipse", boxes=boxes)
+    assert c.kind == "box" and np.array_equal(c.coords, boxes)
+
+
+@pytest.mark.parametrize("geom, hint", [
+    (shapely.box(1, 2, 30, 40), "box"),
+    (shapely.Point(3.5, 4.25), None),
+    (shapely.LineString([(0, 0), (3, 4), (5, 1)]), None),
+    (shapely.Polygon([(0, 0), (10, 0), (5, 8)]), None),
+    (shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10)], [[(2, 2), (4, 2), (3, 4)]]), None),
+])
+def test_single_shapes_round_trip(geom, hint):
+    kind, coords, rings = encode.shape_of(geom, hint)
+    back = encode.geometry_of(kind, coords, rings)
+    assert shapely.equals(back, geom)

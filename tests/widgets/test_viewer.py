@@ -1,0 +1,182 @@
+"""The SlideViewer's kernel side: what it sends, and what browser edits do to the store."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from conftest import Recorder, browser_edit
+
+import exact_lab as xl
+from exact_lab.widgets import SlideViewer
+
+
+def chunk_shapes(rec):
+    out = {}
+    for m, _ in rec.of("chunk"):
+        out.setdefault(m["layer"], 0)
+        out[m["layer"]] += m["count"]
+    return out
+
+
+def test_quick_look_sends_binary_chunks_after_hello(small_svs):
+    df = pd.DataFrame({"type": ["box", "point"], "geometry": [shapely.box(10, 10, 50, 40), shapely.Point(5, 6)]})
+    v = SlideViewer(small_svs, annotations=df)
+    rec = Recorder(v)
+    assert v._source["width"] == 2220 and v._source["mpp"] == pytest.approx(0.499)
+    assert not rec.messages  # nothing before the browser asks
+    v._on_msg(v, {"type": "hello"}, [])
+    kinds = [m["type"] for m, _ in rec.messages]
+    assert kinds[0] == "reset" and kinds[-1] == "done"
+    box = [(m, b) for m, b in rec.of("chunk") if m["kind"] == "box"][0]
+    assert np.frombuffer(box[1][0], np.float32).tolist() == [10, 10, 50, 40]
+    assert chunk_shapes(rec) == {"t:1": 1, "t:3": 1}
+    # widget state stays small: no geometry in traits
+    state = v.get_state()
+    assert len(json.dumps({k: v for k, v in state.items() if k != "_esm"}, default=str)) < 10_000
+
+
+def test_browser_edits_change_the_in_memory_annotations(small_svs):
+    v = SlideViewer(small_svs)
+    rec = Recorder(v)
+    v._on_msg(v, {"type": "hello"}, [])
+    edits = []
+    v.on_edit(edits.append)
+    new = 2**30 + 5
+    browser_edit(v, 1, [{"op": "put", "id": new, "uuid": "7d0f5c1e-8a5b-4f1e-9a57-2c5e0d6a1b11", "layer": "t:7", "kind": "polygon", "n": 3}],
+                 [0, 0, 100, 0, 50, 80])
+    assert rec.of("ack")[-1][0] == {"type": "ack", "seq": 1, "errors": []}
+    ann = v.annotations
+    assert list(ann["type"]) == ["polygon"] and ann["uuid"][0] == "7d0f5c1e-8a5b-4f1e-9a57-2c5e0d6a1b11"
+    assert shapely.equals(ann["geometry"][0], shapely.Polygon([(0, 0), (100, 0), (50, 80)]))
+    assert edits[0]["action"] == "add" and edits[0]["layer"] == "polygon"
+    # change of type: the polygon layer to ... the box layer refuses a non-rectangle? no: the
+    # browser only sends what fits; here a move, then a delete
+    browser_edit(v, 2, [{"op": "put", "id": new, "layer": "t:7", "kind": "polygon", "n": 3}], [10, 0, 110, 0, 60, 80])
+    assert v.annotations["geometry"][0].bounds == (10, 0, 110, 80)
+    browser_edit(v, 3, [{"op": "delete", "id": new}])
+    assert len(v.annotations) == 0
+    browser_edit(v, 4, [{"op": "put", "id": new, "layer": "t:7", "kind": "polygon", "n": 3}], [10, 0, 110, 0, 60, 80])
+    assert len(v.annotations) == 1 and edits[-1]["action"] == "add"  # undo of a delete
+
+
+def test_selection_maps_ids_to_rows(small_svs):
+    df = pd.DataFrame({"type": ["box"] * 3, "geometry": [shapely.box(i * 100, 0, i * 100 + 50, 50) for i in range(3)]})
+    v = SlideViewer(small_svs, annotations=df)
+    rec = Recorder(v)
+    v._on_msg(v, {"type": "hello"}, [])
+    uuids = list(v.annotations["uuid"])
+    v.selected = [uuids[2], uuids[0]]
+    sel_msg, sel_buf = rec.of("select")[-1]
+    ids = np.frombuffer(sel_buf[0], np.float64)
+    assert len(ids) == 2
+    # the browser echoes a selection of ids: the kernel maps them back to rows
+    v._on_msg(v, {"type": "selection", "gen": v._gen}, [memoryview(ids[:1].copy())])
+    assert list(v.selected["uuid"]) == [uuids[2]]
+
+
+def test_user_layers(small_svs):
+    v = SlideViewer(small_svs)
+    rec = Recorder(v)
+    v._on_msg(v, {"type": "hello"}, [])
+    rec.clear()
+    n = 100_000
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(0, 2000, n), rng.uniform(0, 2900, n)
+    v.add_layer(pd.DataFrame({"xmin": x, "ymin": y, "xmax": x + 5, "ymax": y + 5, "score": rng.random(n)}), "cells",
+                style={"color": "#00ffff", "opacity": 0.5})
+    assert chunk_shapes(rec) == {"u:cells": n}
+    assert len(rec.of("chunk")) == 2  # 65536 per chunk
+    meta = [m for m in v._layers if m["key"] == "u:cells"][0]
+    assert meta["color"] == "#00ffff" and meta["opacity"] == 0.5 and meta["count"] == n
+    assert len(v.annotations) == n and set(v.annotations["layer"]) == {"cells"}
+    v.remove_layer("cells")
+    assert rec.of("drop")[-1][0]["layer"] == "u:cells"
+    assert not any(m["key"] == "u:cells" for m in v._layers)
+
+
+def test_goto_and_fit_are_small_traits(small_svs):
+    v = SlideViewer(small_svs)
+    v.goto(100, 200, zoom=0.5)
+    assert v._goto["x"] == 100 and v._goto["scale"] == 0.5
+    v.fit((0, 0, 10, 10))
+    assert v._goto["bbox"] == [0, 0, 10, 10]
+    with pytest.raises(Exception):
+        v.tool = "laser"
+
+
+@pytest.fixture
+def proj_image(project, small_svs):
+    iid = int(project.add_images([small_svs])["image_id"][0])
+    project.add_annotation_type("cell", "box")
+    project.add_annotation_type("region", "polygon")
+    return project, iid
+
+
+def test_project_edits_reach_the_store_and_other_viewers(proj_image):
+    proj, iid = proj_image
+    a, b = proj.viewer(iid), proj.viewer(iid)
+    ra, rb = Recorder(a), Recorder(b)
+    for v in (a, b):
+        v._on_msg(v, {"type": "hello"}, [])
+    cell = f"t:{int(proj.annotation_types().set_index('name').loc['cell', 'type_id'])}"
+    region = f"t:{int(proj.annotation_types().set_index('name').loc['region', 'type_id'])}"
+    new = 2**30 + 1
+    browser_edit(a, 1, [{"op": "put", "id": new, "uuid": "0b5a5f4e-5f0e-4a4e-8f43-0f3a4e5b6c7d", "layer": cell, "kind": "box", "n": 2}], [10, 20, 60, 70])
+    # the other viewer hears of it at once, before any commit
+    up = rb.of("upsert")[-1][0]
+    assert up["shapes"][0]["uuid"] == "0b5a5f4e-5f0e-4a4e-8f43-0f3a4e5b6c7d" and up["shapes"][0]["kind"] == "box"
+    proj.flush()
+    rows = proj.annotations(image=iid)
+    assert list(rows["type"]) == ["cell"] and rows["geometry"][0].bounds == (10, 20, 60, 70)
+    # a refused edit (a triangle into a box type) is answered with an error and the stored state
+    browser_edit(a, 2, [{"op": "put", "id": new, "layer": cell, "kind": "polygon", "n": 3}], [0, 0, 10, 0, 5, 9])
+    ack = ra.of("ack")[-1][0]
+    assert ack["seq"] == 2 and ack["errors"] and ack["errors"][0]["id"] == new
+    restored = ra.of("upsert")[-1]
+    assert restored[0]["shapes"][0]["id"] == new
+    assert np.frombuffer(restored[1][0], np.float64).tolist() == [10, 20, 60, 70]
+    # a type change (box -> polygon type) and a delete
+    browser_edit(a, 3, [{"op": "put", "id": new, "layer": region, "kind": "polygon", "n": 4}], [10, 20, 60, 20, 60, 70, 10, 70])
+    proj.flush()
+    assert list(proj.annotations(image=iid)["type"]) == ["region"]
+    browser_edit(a, 4, [{"op": "delete", "id": new}])
+    proj.flush()
+    assert len(proj.annotations(image=iid)) == 0
+    assert proj.annotations(image=iid, include_deleted=True)["deleted"].all()
+
+
+def test_committed_rows_confirm_or_correct(proj_image):
+    proj, iid = proj_image
+    v = proj.viewer(iid)
+    rec = Recorder(v)
+    v._on_msg(v, {"type": "hello"}, [])
+    cell = v._types[0]["layer"]
+    browser_edit(v, 1, [{"op": "put", "id": 2**30, "uuid": "1c2d3e4f-0000-4000-8000-000000000001", "layer": cell, "kind": "box", "n": 2}], [1, 2, 3, 4])
+    rec.clear()
+    proj.flush()  # commit -> on_change -> the viewer compares the committed rows with what it sent
+    assert not rec.of("upsert")  # equal: confirmed, nothing to correct
+    assert rec.of("saved")[-1][0]["pending"] == 0
+    # someone else moved it: the browser is told
+    proj.update_annotations(pd.DataFrame({"uuid": ["1c2d3e4f-0000-4000-8000-000000000001"], "geometry": [shapely.box(5, 5, 9, 9)]}))
+    up, buf = rec.of("upsert")[-1]
+    assert np.frombuffer(buf[0], np.float64).tolist() == [5, 5, 9, 9]
+
+
+def test_large_store_layer_is_chunked(proj_image):
+    proj, iid = proj_image
+    n = 70_000
+    rng = np.random.default_rng(2)
+    x, y = rng.uniform(0, 2100, n), rng.uniform(0, 2900, n)
+    proj.add_annotations(pd.DataFrame({"image_id": iid, "type": "cell", "xmin": x, "ymin": y, "xmax": x + 4, "ymax": y + 4}))
+    v = proj.viewer(iid)
+    rec = Recorder(v)
+    v._on_msg(v, {"type": "hello"}, [])
+    chunks = [m for m, _ in rec.of("chunk")]
+    assert sum(m["count"] for m in chunks) == n and len(chunks) == 2
+    ids = np.concatenate([np.arange(m["id_start"], m["id_start"] + m["count"]) for m in chunks])
+    assert len(set(ids)) == n
