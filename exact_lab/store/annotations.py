@@ -9,7 +9,8 @@ import pyarrow.compute as pc
 
 from ..errors import InvalidValueError, UnknownAnnotationError
 from .geometry import bounds_of, from_wkb_array, to_geometry_array, validate, wkb_array
-from .rows import SORT_ABOVE, as_frame, build_annotation_table, in_input_order, normalize_uuids, spatial_order
+from .rows import (SORT_ABOVE, as_frame, build_annotation_table, in_input_order, normalize_uuids,
+                   spatial_order, uuid_strings)
 from .schema import ANNOTATION_COLUMNS
 from .util import dump_meta, load_meta_column, utcnow
 
@@ -177,7 +178,7 @@ class AnnotationsMixin:
             return table
 
         table = self._write(work, None)
-        uuids = in_input_order(table.column("uuid").combine_chunks(), order)
+        uuids = uuid_strings(in_input_order(table.column("uuid").combine_chunks(), order))
         self._notify(pc.unique(table.column("image_id")).to_numpy(), None if len(uuids) > 10_000 else uuids.to_pylist())
         if len(uuids) < 100_000:
             return uuids.to_pylist()

@@ -209,19 +209,21 @@ _BOX_WKB_HEADER = np.frombuffer(bytes([1, 3, 0, 0, 0, 1, 0, 0, 0, 5, 0, 0, 0]), 
 
 
 def box_wkb_array(xmin, ymin, xmax, ymax) -> pa.Array:
-    """WKB polygons for many boxes at once, without building shapely objects (bulk fast path)."""
+    """WKB polygons for many boxes at once, without building shapely objects (bulk fast path).
+
+    Writes straight into one buffer through unaligned strided views: no intermediate arrays.
+    """
     n = len(xmin)
-    ring = np.empty((n, 10))
+    size = len(_BOX_WKB_HEADER) + 80
+    data = np.empty(n * size, dtype=np.uint8)
+    np.ndarray((n, len(_BOX_WKB_HEADER)), dtype=np.uint8, buffer=data, strides=(size, 1))[:] = _BOX_WKB_HEADER
+    ring = np.ndarray((n, 10), dtype="<f8", buffer=data, offset=len(_BOX_WKB_HEADER), strides=(size, 8))
     # (x1,y0) (x1,y1) (x0,y1) (x0,y0) (x1,y0): the ring shapely.box writes
     ring[:, 0], ring[:, 1] = xmax, ymin
     ring[:, 2], ring[:, 3] = xmax, ymax
     ring[:, 4], ring[:, 5] = xmin, ymax
     ring[:, 6], ring[:, 7] = xmin, ymin
     ring[:, 8], ring[:, 9] = xmax, ymin
-    size = 13 + 80
-    data = np.empty((n, size), dtype=np.uint8)
-    data[:, :13] = _BOX_WKB_HEADER
-    data[:, 13:] = ring.view(np.uint8).reshape(n, 80)
     offsets = np.arange(0, (n + 1) * size, size, dtype=np.int32)
     return pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 

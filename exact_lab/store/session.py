@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..errors import CommitFailedError, InvalidValueError
 from .annotations import EDITABLE, apply_changes, insert_table, set_flag
-from .rows import as_frame, build_annotation_table, normalize_uuids
+from .rows import as_frame, build_annotation_table, normalize_uuids, uuid_strings
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class EditSession:
         with project._store.lock:
             table = build_annotation_table(project, project._store.con, frame, user=project.user)
         frame = frame.copy()
-        frame["uuid"] = table.column("uuid").to_pylist()
+        frame["uuid"] = uuid_strings(table.column("uuid")).to_pylist()
         with self._lock:
             self._adds.append(frame)
             self._schedule()
