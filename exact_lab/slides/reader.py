@@ -1,53 +1,103 @@
-"""Minimal slide reader used by the store until the full reader lands: OpenSlide, else pyvips."""
+"""``open_slide``: pick the reader for a file and share opened slides.
+
+Order: OpenSlide for the scanner formats it detects; wsidicom for DICOM WSI that OpenSlide refuses
+(and DICOM folders); pyvips (or Pillow) for everything else. A slide is opened once per resolved
+path and reopened only when a file of it changes (mtime, size or count).
+"""
 
 from __future__ import annotations
 
+import os
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from ..errors import UnsupportedSlideError
+from . import files
+from .base import Slide
+
+# Opened slides kept alive. Evicting one only drops our reference: holders keep using it.
+MAX_OPEN_SLIDES = 128
+
+_open: OrderedDict[Path, Slide] = OrderedDict()
+_open_lock = threading.Lock()
+_path_locks: dict[Path, threading.Lock] = {}
 
 
-class _Slide:
-    def __init__(self, path: Path):
-        self.path = path
-        self.frames = 1
-        self.objective_power = None
-        self.mpp = None
-        try:
-            import openslide
-
-            osr = openslide.OpenSlide(str(path))
-            self.dimensions = osr.dimensions
-            self.level_count = osr.level_count
-            self.level_dimensions = osr.level_dimensions
-            props = osr.properties
-            self.vendor = props.get(openslide.PROPERTY_NAME_VENDOR) or "generic"
-            mpp = props.get(openslide.PROPERTY_NAME_MPP_X)
-            self.mpp = float(mpp) if mpp else None
-            power = props.get(openslide.PROPERTY_NAME_OBJECTIVE_POWER)
-            self.objective_power = float(power) if power else None
-            self.source_format = self.vendor
-            osr.close()
-            return
-        except Exception:
-            pass
-        try:
-            import pyvips
-
-            image = pyvips.Image.new_from_file(str(path))
-        except Exception as exc:
-            raise UnsupportedSlideError(f"{path}: no reader can open it ({exc})") from exc
-        self.dimensions = (image.width, image.height)
-        self.level_count = 1
-        self.level_dimensions = (self.dimensions,)
-        self.vendor = "pyvips"
-        self.source_format = path.suffix.lstrip(".").lower()
-        if image.get("xres") and image.get("xres") > 1:
-            self.mpp = 1000.0 / image.get("xres")  # pixels per mm -> microns per pixel
+def open_slide(path: str | os.PathLike) -> Slide:
+    """Open a slide or image; raises ``UnsupportedSlideError`` naming the file and the reason."""
+    given = Path(path).expanduser()
+    resolved = given.resolve()
+    try:
+        signature = files.stat_signature(resolved)
+    except OSError as exc:
+        raise UnsupportedSlideError(f"{given}: cannot read it ({exc.strerror or exc})") from exc
+    if not resolved.exists():
+        raise UnsupportedSlideError(f"{given}: no such file or folder")
+    with _open_lock:
+        slide = _open.get(resolved)
+        if slide is not None and slide.signature == signature:
+            _open.move_to_end(resolved)
+            return slide
+        lock = _path_locks.setdefault(resolved, threading.Lock())
+    with lock:  # two threads asking for the same new slide open it once
+        with _open_lock:
+            slide = _open.get(resolved)
+            if slide is not None and slide.signature == signature:
+                return slide
+        slide = _open_uncached(resolved, given)
+        with _open_lock:
+            _open[resolved] = slide
+            _open.move_to_end(resolved)
+            while len(_open) > MAX_OPEN_SLIDES:
+                _open.popitem(last=False)
+    return slide
 
 
-def open_slide(path):
-    path = Path(path)
-    if not path.exists():
-        raise UnsupportedSlideError(f"{path}: no such file")
-    return _Slide(path)
+def forget(path: str | os.PathLike | None = None) -> None:
+    """Drop shared slides (all, or one path) so the next ``open_slide`` reopens them."""
+    with _open_lock:
+        if path is None:
+            _open.clear()
+        else:
+            _open.pop(Path(path).expanduser().resolve(), None)
+
+
+def _open_uncached(path: Path, shown: Path) -> Slide:
+    from . import dicom_reader, openslide_reader
+
+    reasons = []
+    if path.is_dir():
+        if any(dicom_reader.is_dicom_file(p) for p in path.iterdir() if p.is_file()):
+            return _try(dicom_reader.DicomSlide, path, shown, reasons, "wsidicom", final=True)
+        raise UnsupportedSlideError(f"{shown}: a folder that is not a DICOM WSI set")
+    if path.stat().st_size == 0:
+        raise UnsupportedSlideError(f"{shown}: the file is empty")
+    vendor = openslide_reader.detect(path)
+    ome = path.name.lower().endswith((".ome.tif", ".ome.tiff", ".ome.tf2", ".ome.tf8", ".ome.btf"))
+    if vendor is not None and not ome:
+        slide = _try(openslide_reader.OpenSlideSlide, path, shown, reasons, "openslide")
+        if slide is not None:
+            return slide
+    if vendor == "dicom" or dicom_reader.is_dicom_file(path):
+        return _try(dicom_reader.DicomSlide, path, shown, reasons, "wsidicom", final=True)
+    from .vips_reader import VipsSlide
+
+    return _try(VipsSlide, path, shown, reasons, "pyvips", final=True)
+
+
+def _try(reader, path, shown, reasons, name, final=False):
+    try:
+        return reader(path)
+    except UnsupportedSlideError:
+        raise
+    except Exception as exc:  # every reader has its own error types; all mean "not this reader"
+        reasons.append(f"{name}: {_short(exc)}")
+        if final:
+            raise UnsupportedSlideError(f"{shown}: no reader can open it ({'; '.join(reasons)})") from exc
+        return None
+
+
+def _short(exc: Exception) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."

@@ -1,0 +1,308 @@
+"""What every slide offers, whichever library reads it.
+
+A reader subclass describes its native pyramid (``level_dimensions``, ``level_downsamples``) and
+reads rectangles from it (``_read_native``). This class turns that into Deep Zoom tiles, regions,
+thumbnails and metadata. Zoomed-out Deep Zoom levels that the file lacks are read from levels built
+once into the cache (see ``pyramid.py``), so they cost about as much as native ones.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Callable
+
+from PIL import Image
+
+from ..errors import ExactLabError
+from . import files
+from .deepzoom import DeepZoomLayout
+from .encode import MEDIA_TYPES, encode, flatten
+
+DEFAULT_TILE_SIZE = 254
+DEFAULT_OVERLAP = 1
+# Microns per pixel outside this range cannot come from a microscope (a resolution unit mix-up).
+PLAUSIBLE_MPP = (0.02, 100.0)
+# A level whose downsample is within this fraction of the wanted one is read without resizing.
+_SAME_SCALE = 0.01
+# Build missing zoomed-out levels once the smallest native level has more pixels than this;
+# below it, reading that level whole and shrinking is cheap enough.
+BUILD_LEVELS_ABOVE_PIXELS = 1024 * 1024
+
+
+class SlideReadError(ExactLabError):
+    """Pixels that could not be read from a slide that did open (a damaged file)."""
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A pyramid level tiles can be read from: native, or built into the cache."""
+
+    downsample: float
+    width: int
+    height: int
+    read: Callable[[float, float, int, int], Image.Image]  # level-pixel x, y (floats), w, h
+
+
+class AssociatedImages(Mapping):
+    """name -> PIL image, read only when asked for."""
+
+    def __init__(self, names, loader):
+        self._names = list(names)
+        self._loader = loader
+        self._loaded: dict[str, Image.Image] = {}
+
+    def __getitem__(self, name):
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._loaded:
+            self._loaded[name] = self._loader(name)
+        return self._loaded[name]
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self):
+        return len(self._names)
+
+    def __repr__(self):
+        return f"AssociatedImages({self._names})"
+
+
+class Slide:
+    """An opened slide or image. Get one with ``open_slide(path)``; it is shared, do not close it."""
+
+    reader = "base"
+    # Set by subclasses in __init__.
+    level_dimensions: tuple = ()
+    level_downsamples: tuple = ()
+    mpp_x: float | None = None
+    mpp_y: float | None = None
+    objective_power: float | None = None
+    vendor: str = "unknown"
+    source_format: str = "unknown"
+    frames: int = 1
+    properties: dict = {}
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.signature = files.stat_signature(self.path)
+        self._layouts: dict[tuple[int, int], DeepZoomLayout] = {}
+        self._built: dict[int, list[_Source]] = {}
+        self._build_lock = threading.Lock()
+
+    # -- reader interface ---------------------------------------------------------------------
+    def _read_native(self, level: int, x: float, y: float, w: int, h: int, frame: int) -> Image.Image:
+        """Read ``w`` x ``h`` pixels of native ``level`` at level coordinates (x, y), inside bounds."""
+        raise NotImplementedError
+
+    def _associated_names(self) -> list[str]:
+        return []
+
+    def _read_associated(self, name: str) -> Image.Image:
+        raise KeyError(name)
+
+    def close(self) -> None:
+        """Release file handles (only needed for slides not shared through ``open_slide``)."""
+
+    # -- metadata -----------------------------------------------------------------------------
+    @property
+    def dimensions(self) -> tuple[int, int]:
+        return self.level_dimensions[0]
+
+    @property
+    def level_count(self) -> int:
+        return len(self.level_dimensions)
+
+    @property
+    def mpp(self) -> float | None:
+        return self.mpp_x
+
+    @property
+    def mpp_suspicious(self) -> bool:
+        """True when the recorded microns per pixel cannot be right (e.g. off by a power of ten)."""
+        lo, hi = PLAUSIBLE_MPP
+        return any(v is not None and not lo <= v <= hi for v in (self.mpp_x, self.mpp_y))
+
+    @cached_property
+    def associated_images(self) -> AssociatedImages:
+        return AssociatedImages(self._associated_names(), self._load_associated)
+
+    def _load_associated(self, name: str) -> Image.Image:
+        try:
+            return flatten(self._read_associated(name)).convert("RGB")
+        except KeyError:
+            raise
+        except Exception as exc:
+            raise SlideReadError(f"{self.path}: cannot read associated image {name!r} ({exc})") from exc
+
+    @cached_property
+    def content_hash(self) -> str:
+        """Short hash that changes with the content; used to make tile URLs immutable."""
+        return files.content_hash(self.path)
+
+    def info(self, *, public: bool = False, tile_size: int | None = None, overlap: int | None = None) -> dict:
+        """Metadata as plain JSON types. ``public`` drops everything that could name the file or
+        patient (path, properties, label and macro photographs) for pseudonymised images."""
+        layout = self.deepzoom(tile_size, overlap)
+        info = {
+            "width": self.dimensions[0],
+            "height": self.dimensions[1],
+            "level_count": self.level_count,
+            "level_dimensions": [list(d) for d in self.level_dimensions],
+            "level_downsamples": list(self.level_downsamples),
+            "mpp": self.mpp,
+            "mpp_x": self.mpp_x,
+            "mpp_y": self.mpp_y,
+            "mpp_suspicious": self.mpp_suspicious,
+            "objective_power": self.objective_power,
+            "vendor": self.vendor,
+            "source_format": self.source_format,
+            "reader": self.reader,
+            "frames": self.frames,
+            "tile_size": layout.tile_size,
+            "overlap": layout.overlap,
+            "dz_levels": layout.level_count,
+            "associated_images": list(self.associated_images),
+            "content_hash": self.content_hash,
+        }
+        if public:
+            info["associated_images"] = [n for n in info["associated_images"] if n not in PRIVATE_ASSOCIATED]
+        else:
+            info["path"] = str(self.path)
+            info["name"] = self.path.name
+            info["properties"] = {k: str(v) for k, v in self.properties.items()}
+        return info
+
+    # -- Deep Zoom ----------------------------------------------------------------------------
+    def deepzoom(self, tile_size: int | None = None, overlap: int | None = None) -> DeepZoomLayout:
+        key = (tile_size or DEFAULT_TILE_SIZE, DEFAULT_OVERLAP if overlap is None else overlap)
+        layout = self._layouts.get(key)
+        if layout is None:
+            layout = self._layouts[key] = DeepZoomLayout(*self.dimensions, *key)
+        return layout
+
+    def dzi(self, format: str = "jpeg", tile_size: int | None = None, overlap: int | None = None) -> str:
+        return self.deepzoom(tile_size, overlap).dzi(format)
+
+    def tile(self, level: int, col: int, row: int, frame: int = 0, format: str = "jpeg", *,
+             tile_size: int | None = None, overlap: int | None = None, quality: int | None = None) -> bytes:
+        """One Deep Zoom tile, encoded. IndexError for a tile or frame that does not exist."""
+        return encode(self.tile_image(level, col, row, frame, tile_size=tile_size, overlap=overlap),
+                      format, quality)
+
+    def tile_image(self, level: int, col: int, row: int, frame: int = 0, *,
+                   tile_size: int | None = None, overlap: int | None = None) -> Image.Image:
+        layout = self.deepzoom(tile_size, overlap)
+        x, y, w, h = layout.tile_rect(level, col, row)
+        self._check_frame(frame)
+        return self._render(layout.downsample(level), x, y, w, h, frame)
+
+    def _render(self, downsample: float, x: int, y: int, w: int, h: int, frame: int) -> Image.Image:
+        """Pixels of the (x, y, w, h) rectangle of the image shrunk ``downsample`` times."""
+        source = self._source_for(downsample, frame)
+        ratio = downsample / source.downsample
+        if abs(ratio - 1) <= _SAME_SCALE:
+            sx, sy, sw, sh = x, y, w, h
+        else:
+            sx, sy = x * ratio, y * ratio
+            sw, sh = math.ceil(w * ratio), math.ceil(h * ratio)
+        sw = max(1, min(sw, source.width - math.floor(sx)))
+        sh = max(1, min(sh, source.height - math.floor(sy)))
+        try:
+            image = source.read(sx, sy, sw, sh)
+        except (IndexError, ValueError):
+            raise
+        except Exception as exc:
+            raise SlideReadError(f"{self.path}: cannot read pixels ({exc})") from exc
+        if image.size != (w, h):
+            image = image.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        return image
+
+    def _source_for(self, downsample: float, frame: int) -> _Source:
+        """The coarsest level that still has at least the detail ``downsample`` asks for."""
+        sources = self._native_sources(frame)
+        lowest = sources[-1]
+        if downsample / lowest.downsample > 2 and lowest.width * lowest.height > BUILD_LEVELS_ABOVE_PIXELS:
+            sources = sources + self._built_sources(frame)
+        best = sources[0]
+        for source in sources:
+            if source.downsample <= downsample * (1 + _SAME_SCALE):
+                best = source
+        return best
+
+    def _native_sources(self, frame: int) -> list[_Source]:
+        return [
+            _Source(ds, w, h, lambda x, y, sw, sh, level=level: self._read_native(level, x, y, sw, sh, frame))
+            for level, ((w, h), ds) in enumerate(zip(self.level_dimensions, self.level_downsamples))
+        ]
+
+    def _built_sources(self, frame: int) -> list[_Source]:
+        """Levels below the smallest native one, built once (per frame) into the cache."""
+        built = self._built.get(frame)
+        if built is None:
+            with self._build_lock:
+                built = self._built.get(frame)
+                if built is None:
+                    from .pyramid import built_levels
+
+                    built = self._built[frame] = built_levels(self, frame)
+        return built
+
+    # -- regions and thumbnails ---------------------------------------------------------------
+    def read_region(self, location: tuple[int, int], level: int, size: tuple[int, int], frame: int = 0) -> Image.Image:
+        """OpenSlide-style read: ``location`` in level-0 pixels, ``size`` in ``level`` pixels.
+        Returns RGBA (transparent outside the image) or RGB."""
+        if not 0 <= level < self.level_count:
+            raise IndexError(f"level {level} outside 0..{self.level_count - 1}")
+        self._check_frame(frame)
+        w, h = size
+        ds = self.level_downsamples[level]
+        lw, lh = self.level_dimensions[level]
+        lx, ly = location[0] / ds, location[1] / ds
+        x0, y0 = max(0, math.floor(lx)), max(0, math.floor(ly))
+        x1, y1 = min(lw, math.floor(lx) + w), min(lh, math.floor(ly) + h)
+        if x0 == math.floor(lx) and y0 == math.floor(ly) and x1 - x0 == w and y1 - y0 == h:
+            return _public_mode(self._read_native(level, lx, ly, w, h, frame))
+        canvas = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+        if x1 > x0 and y1 > y0:
+            part = self._read_native(level, x0, y0, x1 - x0, y1 - y0, frame)
+            canvas.paste(part.convert("RGBA"), (x0 - math.floor(lx), y0 - math.floor(ly)))
+        return canvas
+
+    def thumbnail(self, size=512, frame: int = 0) -> Image.Image:
+        """An RGB image fitting in ``size`` (an int or a (w, h) box), aspect kept."""
+        box = (size, size) if isinstance(size, int) else tuple(size)
+        self._check_frame(frame)
+        width, height = self.dimensions
+        scale = max(width / box[0], height / box[1], 1.0)
+        target = (max(1, round(width / scale)), max(1, round(height / scale)))
+        image = self._render(scale, 0, 0, *target, frame) if scale > 1 else self._render(1, 0, 0, width, height, frame)
+        return flatten(image).convert("RGB")
+
+    def _check_frame(self, frame: int) -> None:
+        if not 0 <= frame < self.frames:
+            raise IndexError(f"frame {frame} outside 0..{self.frames - 1}")
+
+    def __repr__(self):
+        return (f"<{type(self).__name__} {self.path.name!r} {self.dimensions[0]}x{self.dimensions[1]} "
+                f"levels={self.level_count} frames={self.frames} vendor={self.vendor!r}>")
+
+
+# Label and macro photographs often show the patient's name or barcode.
+PRIVATE_ASSOCIATED = frozenset({"label", "macro"})
+
+
+def _public_mode(image: Image.Image) -> Image.Image:
+    if image.mode == "L":
+        return image.convert("RGB")
+    if image.mode == "LA":
+        return image.convert("RGBA")
+    return image
+
+
+__all__ = ["Slide", "SlideReadError", "AssociatedImages", "MEDIA_TYPES", "DEFAULT_TILE_SIZE", "DEFAULT_OVERLAP"]
