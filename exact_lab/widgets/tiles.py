@@ -36,7 +36,13 @@ class CommTileServer:
             self._pending[req] = None  # registered before it can finish
         # (callbacks may run at once, in this thread: never hold the lock around submitting)
         if self._engine is not None:
-            handle = self._engine.submit(*args[:5], format=args[5], request_id=req, callback=lambda r, req=req, fmt=args[5]: self._done(req, fmt, r))
+            fmt = args[5]
+
+            def finished(request_id, data, error, fmt=fmt):
+                self._done(request_id, fmt, data if error is None else RuntimeError(error))
+
+            self._engine.request(req, *args, finished)
+            handle = req
         else:
             handle = self._pool.submit(_read_tile, *args)
         with self._lock:
@@ -79,5 +85,7 @@ def _read_tile(path, level, col, row, frame, fmt) -> bytes:
 
 
 def _engine():
-    """The shared tile engine, when its interface is the one this module was written against."""
-    return None
+    """The kernel's shared tile engine (the same code and cache the server extension uses)."""
+    from ..slides.engine import default_engine
+
+    return default_engine()
