@@ -148,6 +148,9 @@ class VersionsMixin:
         )
         if frame.empty:
             raise UnknownAnnotationError(f"no annotation {uuid} in this project")
+        # One state per snapshot: a transaction writes a row at most once, but DuckLake's change
+        # feed repeats rows that maintenance moved out of the inlined store.
+        frame = frame.drop_duplicates("snapshot_id", keep="last").reset_index(drop=True)
         previous = frame["deleted"].shift(1)
         frame["change"] = np.select(
             [frame.index == 0, frame["deleted"] & ~previous.fillna(False).astype(bool),

@@ -93,3 +93,14 @@ def test_team_project_round_trip(team_catalog, small_svs):
 def test_unreachable_team_catalog(tmp_path):
     with pytest.raises(ProjectLocationError, match="cannot reach"):
         xl.open_project("postgresql://nobody@127.0.0.1:1/none", data=str(tmp_path / "d"))
+
+
+def test_extensions_come_from_the_pinned_wheels():
+    import duckdb
+
+    from exact_lab.store.extensions import _packaged_binary
+
+    for name in ("ducklake", "sqlite_scanner", "postgres_scanner"):
+        binary = _packaged_binary(name)
+        assert binary is not None, name
+        assert f"v{duckdb.__version__}" in binary  # the same version DuckDB is pinned to

@@ -173,3 +173,26 @@ def test_artifacts_attach_files_to_versions(seeded, tmp_path):
     assert proj.versions()["artifacts"].iloc[0] == 1
     with pytest.raises(UnknownVersionError):
         proj.add_artifact("nope", metrics)
+
+
+def test_maintenance_keeps_versions_and_history_readable(seeded):
+    proj, image_id, u = seeded
+    for step in range(1, 6):  # small interactive commits: inlined into the catalog
+        proj.update_annotations([{"uuid": u["m1"], "geometry": box(10 + step, 10, 50 + step, 50)}])
+    proj.commit("v2")
+    bulk = pd.DataFrame({"image_id": image_id, "type": "mitosis",
+                         "xmin": range(0, 30000, 10), "ymin": 5.0, "xmax": range(5, 30005, 10), "ymax": 9.0})
+    proj.add_annotations(bulk)
+    proj.commit("v3")
+    before = {v: proj.annotations(version=v).set_index("uuid") for v in ("v1", "v2", "v3")}
+    history = proj.history(u["m1"])
+
+    proj.maintain()
+
+    for version, frame in before.items():
+        after = proj.annotations(version=version).set_index("uuid")
+        assert set(after.index) == set(frame.index), version
+        assert after.loc[u["m1"], "geometry"].equals_exact(frame.loc[u["m1"], "geometry"], 0)
+    again = proj.history(u["m1"])
+    assert [g.bounds for g in again["geometry"]] == [g.bounds for g in history["geometry"]]
+    assert len(proj.diff("v1", "v3")) == 1 + len(bulk)
