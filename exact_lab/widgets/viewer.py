@@ -76,8 +76,8 @@ class SlideViewer(anywidget.AnyWidget):
         self._screening_callbacks: list = []
         self._verify_callbacks: list = []
         self._hello = False
-        self.perf: dict = {}  # timings reported by the browser ("drawn" messages)
-        self._perf_event = threading.Event()
+        # timings: kernel-side preparation, and what the browser reports once data is on screen
+        self.perf: dict = {}
         self._group = None
         self._tiles = CommTileServer(self._send_threadsafe)
         if project is not None:
@@ -243,11 +243,6 @@ class SlideViewer(anywidget.AnyWidget):
         """Call ``callback(selected DataFrame)`` when f is pressed."""
         self._verify_callbacks.append(callback)
 
-    def wait_drawn(self, timeout: float = 30.0) -> dict:
-        """Block until the browser reports the last data on screen (benchmarks, tests)."""
-        self._perf_event.wait(timeout)
-        return dict(self.perf)
-
     def close(self):
         sync.leave(self, self._group)
         self._tiles.close()
@@ -364,7 +359,6 @@ class SlideViewer(anywidget.AnyWidget):
     def _send_all(self) -> None:
         with self._lock:
             self._gen += 1
-            self._perf_event.clear()
             self.send({"type": "reset", "gen": self._gen})
             self._send_layer_batch(list(self._layer_map.values()))
             if len(self._selected):
@@ -372,8 +366,7 @@ class SlideViewer(anywidget.AnyWidget):
 
     def _send_layer_batch(self, layers) -> None:
         self._batch += 1
-        self._perf_event.clear()
-        self.perf["sent_at"] = time.perf_counter()
+        self.perf = {"prepare_s": self.perf.get("prepare_s"), "batch": self._batch, "sent_at": time.perf_counter()}
         for layer in layers:
             k = 0
             id_start = layer.id_start
@@ -401,9 +394,9 @@ class SlideViewer(anywidget.AnyWidget):
                 if msg.get("gen") == self._gen:
                     self._selected = _f64(buffers[0]) if buffers else np.zeros(0)
             elif kind == "drawn":
-                self.perf.update({k: v for k, v in msg.items() if k != "type"})
-                self.perf["drawn_s"] = time.perf_counter() - self.perf.get("sent_at", time.perf_counter())
-                self._perf_event.set()
+                if msg.get("batch") == self._batch:
+                    self.perf.update({k: v for k, v in msg.items() if k not in ("type", "batch")})
+                    self.perf["drawn_s"] = time.perf_counter() - self.perf.get("sent_at", time.perf_counter())
             elif kind == "navigate":
                 nxt = self._backend.neighbour(int(msg.get("delta", 1)))
                 if nxt is None:

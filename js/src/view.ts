@@ -55,6 +55,12 @@ export class ViewerView {
   private resizeObserver: ResizeObserver;
   /** frame timestamps for the benchmark */
   frameTimes: number[] = [];
+  // Adaptive resolution: while the view moves, a slow (software) renderer draws at half
+  // resolution so panning stays fluid; the full resolution comes back when it stops.
+  private lastMove = 0;
+  private fullResFrameMs = 0;
+  private lowRes = false;
+  private restoreTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private session: Session, el: HTMLElement) {
     injectStyle();
@@ -100,6 +106,9 @@ export class ViewerView {
       controller: false,
       layers: [],
       useDevicePixels: true,
+      // 2D only, and often rasterised in software: no multisampling (4x the fragments), no
+      // depth buffer, no copy of the drawing buffer every frame
+      deviceProps: { webgl: { antialias: false, depth: false, preserveDrawingBuffer: false } },
       getCursor: () => this.interaction.cursorFor(this.cursor),
       onAfterRender: () => this.afterRender(),
       onError: (err: Error) => this.session.message(`rendering failed: ${err.message}`, "error"),
@@ -238,6 +247,10 @@ export class ViewerView {
   }
 
   private cameraChanged(): void {
+    this.lastMove = performance.now();
+    if (!this.lowRes && this.fullResFrameMs > 24) this.setLowRes(true);
+    if (this.restoreTimer) clearTimeout(this.restoreTimer);
+    this.restoreTimer = setTimeout(() => this.setLowRes(false), 300);
     this.requestFrame();
     if (this.viewTimer) clearTimeout(this.viewTimer);
     this.viewTimer = setTimeout(() => {
@@ -278,8 +291,17 @@ export class ViewerView {
     this.updateChrome();
   }
 
+  private setLowRes(low: boolean): void {
+    if (low === this.lowRes) return;
+    this.lowRes = low;
+    this.deck.setProps({ useDevicePixels: low ? Math.max(0.5, (globalThis.devicePixelRatio || 1) / 2) : true });
+  }
+
   private afterRender(): void {
     const now = performance.now();
+    const last = this.frameTimes[this.frameTimes.length - 1];
+    if (!this.lowRes && last !== undefined && now - this.lastMove < 100 && now - last < 500)
+      this.fullResFrameMs = this.fullResFrameMs ? 0.7 * this.fullResFrameMs + 0.3 * (now - last) : now - last;
     this.frameTimes.push(now);
     if (this.frameTimes.length > 600) this.frameTimes.splice(0, 300);
     if (this.session.store.complete && !this.session.perf.reported) this.session.reportDrawn();

@@ -9,6 +9,11 @@ import { AdjustExtension, Adjustments } from "./adjust";
 
 const ADJUST = new AdjustExtension();
 
+/** True when the adjustments change nothing: then tiles skip the extra shader work. */
+function identity(a: Adjustments): boolean {
+  return a.brightness === 0 && a.contrast === 1 && a.gamma === 1 && a.channels.every(Boolean);
+}
+
 interface TileData {
   image: ImageBitmap;
   x0: number;
@@ -39,7 +44,8 @@ export function slideLayer(
     maxZoom: 0,
     extent: [0, 0, meta.width, meta.height],
     maxRequests: source.kind === "comm" ? 4 : 8,
-    refinementStrategy: "best-available",
+    // placeholders from other levels only where a tile is missing: no overdraw while panning
+    refinementStrategy: "no-overlap",
     // keep enough tiles for a few screens of panning back and forth
     maxCacheSize: 400,
     adjustments,
@@ -70,7 +76,8 @@ export function slideLayer(
         // corners: bottom-left, top-left, top-right, bottom-right of the image (y grows down)
         bounds: [[d.x0, d.y1], [d.x0, d.y0], [d.x1, d.y0], [d.x1, d.y1]] as any,
         textureParameters: { minFilter: "linear", magFilter: "nearest" } as any,
-        extensions: [ADJUST],
+        // software rasterisers pay for every fragment instruction: no adjustment, no extension
+        extensions: identity(props.adjustments) ? [] : [ADJUST],
         adjustments: props.adjustments,
       } as any);
     },

@@ -1,0 +1,204 @@
+"""A JupyterLab server for browser tests and benchmarks, and a client of a notebook's kernel.
+
+Used by ``tests/browser/conftest.py`` and by ``benchmarks/viewer.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+# Software WebGL 2 (SwiftShader through ANGLE): what headless Chromium has on a machine without GPU.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--use-gl=angle", "--use-angle=swiftshader",
+                 "--enable-unsafe-swiftshader"]
+
+
+def notebook_json(source: str = "v") -> str:
+    """A one-cell notebook whose cell shows ``v``."""
+    return json.dumps({
+        "cells": [{"cell_type": "code", "execution_count": None, "id": "show", "metadata": {}, "outputs": [], "source": source}],
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    })
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Lab:
+    """A JupyterLab server process with its own root, settings and runtime folders."""
+
+    def __init__(self, base: Path):
+        self.base = base
+        self.root = base / "root"
+        self.runtime = base / "runtime"
+        self.port = _free_port()
+        self.token = uuid.uuid4().hex
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.proc = None
+
+    def start(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        settings = self.base / "settings" / "@jupyterlab" / "apputils-extension"
+        settings.mkdir(parents=True)
+        # no news or update pop-ups over the notebook
+        (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+        env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(self.runtime), "JUPYTERLAB_SETTINGS_DIR": str(self.base / "settings"),
+               "JUPYTERLAB_WORKSPACES_DIR": str(self.base / "workspaces"), "PYTHONUNBUFFERED": "1"}
+        log = open(self.base / "lab.log", "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
+             f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={self.root}", "--ServerApp.open_browser=False",
+             "--LabApp.news_url=", "--allow-root"],
+            cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited: {(self.base / 'lab.log').read_text()[-2000:]}")
+            try:
+                self.api("api/status")
+                return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError("JupyterLab did not start in 90 s")
+
+    def api(self, path: str, method: str = "GET", body=None):
+        req = urllib.request.Request(self.url + path, method=method, headers={"Authorization": f"token {self.token}"},
+                                     data=json.dumps(body).encode() if body is not None else None)
+        with urllib.request.urlopen(req, timeout=10) as res:
+            data = res.read()
+        return json.loads(data) if data else None
+
+    def kernel_client(self, notebook: str):
+        """A blocking client of the kernel that runs ``notebook`` (started by the page)."""
+        from jupyter_client import BlockingKernelClient
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            sessions = [s for s in self.api("api/sessions") if s["path"] == notebook and s.get("kernel")]
+            if sessions:
+                conn = self.runtime / f"kernel-{sessions[0]['kernel']['id']}.json"
+                if conn.exists():
+                    client = BlockingKernelClient(connection_file=str(conn))
+                    client.load_connection_file()
+                    client.start_channels()
+                    client.wait_for_ready(timeout=60)
+                    return Kernel(client)
+            time.sleep(0.3)
+        raise RuntimeError(f"no kernel for {notebook}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+class Kernel:
+    """Runs code in the notebook's kernel from the test and returns values.
+
+    A thread drains the kernel's IOPub stream all the time: the widgets' comm traffic (tiles,
+    chunks) goes to every client, and a client that stops reading would have messages dropped
+    by ZeroMQ, its own replies among them.
+    """
+
+    def __init__(self, client):
+        import queue
+        import threading
+
+        self.client = client
+        self.replies: dict[str, queue.Queue] = {}
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self):
+        import queue
+
+        while not self.stop.is_set():
+            try:
+                msg = self.client.get_iopub_msg(timeout=0.2)
+            except queue.Empty:
+                continue
+            except Exception:
+                if self.stop.is_set():
+                    return
+                continue
+            with self.lock:
+                q = self.replies.get(msg["parent_header"].get("msg_id"))
+            if q is not None:
+                q.put(msg)
+
+    def run(self, code: str, timeout: float = 60) -> str:
+        """Execute code; returns its stdout. Raises with the traceback on error."""
+        import queue
+
+        q: queue.Queue = queue.Queue()
+        msg_id = self.client.session.msg("execute_request")["header"]["msg_id"]
+        with self.lock:
+            self.replies[msg_id] = q
+        content = {"code": code, "silent": False, "store_history": False, "user_expressions": {}, "allow_stdin": False}
+        msg = self.client.session.msg("execute_request", content)
+        msg["header"]["msg_id"] = msg_id
+        msg["msg_id"] = msg_id
+        self.client.shell_channel.send(msg)
+        out, err = [], None
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"kernel did not finish in {timeout} s: {code[:80]}")
+                try:
+                    msg = q.get(timeout=left)
+                except queue.Empty:
+                    continue
+                kind, content = msg["msg_type"], msg["content"]
+                if kind == "stream":
+                    out.append(content["text"])
+                elif kind == "error":
+                    err = "\n".join(content["traceback"])
+                elif kind == "status" and content["execution_state"] == "idle":
+                    break
+        finally:
+            with self.lock:
+                self.replies.pop(msg_id, None)
+        if err:
+            raise RuntimeError(err)
+        return "".join(out)
+
+    def value(self, expr: str, timeout: float = 60):
+        """The JSON value of a Python expression evaluated in the kernel."""
+        text = self.run(f"import json as _j; print(_j.dumps({expr}, default=str))", timeout)
+        return json.loads(text.strip().splitlines()[-1])
+
+    def wait(self, expr: str, timeout: float = 15.0, interval: float = 0.2):
+        deadline = time.monotonic() + timeout
+        value = None
+        while time.monotonic() < deadline:
+            value = self.value(expr)
+            if value:
+                return value
+            time.sleep(interval)
+        return value
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(2)
+        self.client.stop_channels()
