@@ -38,6 +38,8 @@ def cmd_demo(args) -> int:
     root = REPO if notebook.is_relative_to(REPO) else folder
     command = [sys.executable, "-m", "jupyter", "lab", str(notebook.relative_to(root)),
                f"--ServerApp.root_dir={root}"] + (["--no-browser"] if args.no_browser else [])
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # containers and CI machines often run as root
     print("starting JupyterLab:", " ".join(command))
     print(f"demo project: {summary['project']}")
     return subprocess.call(command, env=env, cwd=root)
