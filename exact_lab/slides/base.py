@@ -21,7 +21,7 @@ from PIL import Image
 from ..errors import ExactLabError
 from . import files
 from .deepzoom import DeepZoomLayout
-from .encode import MEDIA_TYPES, encode, flatten
+from .encode import MEDIA_TYPES, WHITE, encode, flatten, normalize_format
 
 DEFAULT_TILE_SIZE = 254
 DEFAULT_OVERLAP = 1
@@ -32,6 +32,7 @@ _SAME_SCALE = 0.01
 # Build missing zoomed-out levels once the smallest native level has more pixels than this;
 # below it, reading that level whole and shrinking is cheap enough.
 BUILD_LEVELS_ABOVE_PIXELS = 1024 * 1024
+MIN_BUILT_SIDE = 64
 
 
 class SlideReadError(ExactLabError):
@@ -87,6 +88,10 @@ class Slide:
     source_format: str = "unknown"
     frames: int = 1
     properties: dict = {}
+    # Colour of the unscanned area. True when transparency only means "no data here" (scanner
+    # formats): tiles are flattened on the background; ordinary images keep real transparency.
+    background: tuple = WHITE
+    alpha_is_background: bool = False
 
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -192,8 +197,10 @@ class Slide:
     def tile(self, level: int, col: int, row: int, frame: int = 0, format: str = "jpeg", *,
              tile_size: int | None = None, overlap: int | None = None, quality: int | None = None) -> bytes:
         """One Deep Zoom tile, encoded. IndexError for a tile or frame that does not exist."""
-        return encode(self.tile_image(level, col, row, frame, tile_size=tile_size, overlap=overlap),
-                      format, quality)
+        image = self.tile_image(level, col, row, frame, tile_size=tile_size, overlap=overlap)
+        if self.alpha_is_background and normalize_format(format) != "jpeg":
+            image = flatten(image, self.background)  # (JPEG encoding flattens more cheaply itself)
+        return encode(image, format, quality, self.background)
 
     def tile_image(self, level: int, col: int, row: int, frame: int = 0, *,
                    tile_size: int | None = None, overlap: int | None = None) -> Image.Image:
@@ -207,20 +214,31 @@ class Slide:
         source = self._source_for(downsample, frame)
         ratio = downsample / source.downsample
         if abs(ratio - 1) <= _SAME_SCALE:
-            sx, sy, sw, sh = x, y, w, h
-        else:
-            sx, sy = x * ratio, y * ratio
-            sw, sh = math.ceil(w * ratio), math.ceil(h * ratio)
-        sw = max(1, min(sw, source.width - math.floor(sx)))
-        sh = max(1, min(sh, source.height - math.floor(sy)))
+            ratio = 1.0
+        # The rectangle in source pixels (fractional), cut at the source's edge: a level whose size
+        # was rounded down lacks the image's last partial pixel.
+        fx0, fy0 = x * ratio, y * ratio
+        fx1, fy1 = min((x + w) * ratio, source.width), min((y + h) * ratio, source.height)
+        sx, sy = min(math.floor(fx0), source.width - 1), min(math.floor(fy0), source.height - 1)
+        sw = max(1, min(math.ceil(fx1), source.width) - sx)
+        sh = max(1, min(math.ceil(fy1), source.height) - sy)
         try:
             image = source.read(sx, sy, sw, sh)
         except (IndexError, ValueError):
             raise
         except Exception as exc:
             raise SlideReadError(f"{self.path}: cannot read pixels ({exc})") from exc
-        if image.size != (w, h):
-            image = image.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        # Output pixels the source covers; any rest is filled by repeating the last row or column
+        # (stretching the whole tile instead would shift every pixel of it).
+        cw = min(w, max(1, round((fx1 - fx0) / ratio)))
+        ch = min(h, max(1, round((fy1 - fy0) / ratio)))
+        box = (fx0 - sx, fy0 - sy, min(max(fx1, fx0 + ratio) - sx, image.width), min(max(fy1, fy0 + ratio) - sy, image.height))
+        if image.size != (cw, ch) or box != (0, 0, cw, ch):
+            if self.alpha_is_background:  # resampling would smear "no data" into the pixels
+                image = flatten(image, self.background)
+            image = image.resize((cw, ch), Image.Resampling.LANCZOS, box=box, reducing_gap=2.0)
+        if (cw, ch) != (w, h):
+            image = _extend_edges(image, w, h)
         return image
 
     def _source_for(self, downsample: float, frame: int) -> _Source:
@@ -228,7 +246,9 @@ class Slide:
         sources = self._native_sources(frame)
         lowest = sources[-1]
         if downsample / lowest.downsample > 2 and lowest.width * lowest.height > BUILD_LEVELS_ABOVE_PIXELS:
-            sources = sources + self._built_sources(frame)
+            # Built levels drop the partial pixels at the edge when rounding down their size, which
+            # only matters for the tiniest ones: those are made from a larger one instead.
+            sources = sources + [s for s in self._built_sources(frame) if min(s.width, s.height) >= MIN_BUILT_SIDE]
         best = sources[0]
         for source in sources:
             if source.downsample <= downsample * (1 + _SAME_SCALE):
@@ -282,7 +302,7 @@ class Slide:
         scale = max(width / box[0], height / box[1], 1.0)
         target = (max(1, round(width / scale)), max(1, round(height / scale)))
         image = self._render(scale, 0, 0, *target, frame) if scale > 1 else self._render(1, 0, 0, width, height, frame)
-        return flatten(image).convert("RGB")
+        return flatten(image, self.background).convert("RGB")
 
     def _check_frame(self, frame: int) -> None:
         if not 0 <= frame < self.frames:
@@ -295,6 +315,18 @@ class Slide:
 
 # Label and macro photographs often show the patient's name or barcode.
 PRIVATE_ASSOCIATED = frozenset({"label", "macro"})
+
+
+def _extend_edges(image: Image.Image, w: int, h: int) -> Image.Image:
+    """``image`` grown to (w, h) by repeating its last column and row."""
+    canvas = Image.new(image.mode, (w, h))
+    canvas.paste(image, (0, 0))
+    iw, ih = image.size
+    if w > iw:
+        canvas.paste(image.crop((iw - 1, 0, iw, ih)).resize((w - iw, ih)), (iw, 0))
+    if h > ih:
+        canvas.paste(canvas.crop((0, ih - 1, w, ih)).resize((w, h - ih)), (0, ih))
+    return canvas
 
 
 def _public_mode(image: Image.Image) -> Image.Image:

@@ -63,18 +63,16 @@ def built_levels(slide, frame: int):
     if not target.exists():
         _build_below(slide, level, frame, target)
     ds = slide.level_downsamples[level]
-    width = slide.level_dimensions[level][0]
-    sources = []
-    # Page 0 is the native level shrunk twice; keep the pages smaller than the native level.
-    for page in open_pages(target):
-        sources.append(_Source(ds * width / page.width, page.width, page.height,
-                               lambda x, y, w, h, page=page: fetch(page, math.floor(x), math.floor(y), w, h)))
-    return sources
+    # Page k averages 2^(k+1) x 2^(k+1) blocks of the native level. Its size was rounded, so its
+    # downsample is that power of two, not a ratio of widths.
+    return [_Source(ds * 2 ** (k + 1), page.width, page.height,
+                    lambda x, y, w, h, page=page: fetch(page, math.floor(x), math.floor(y), w, h))
+            for k, page in enumerate(open_pages(target))]
 
 
 def _build_below(slide, level: int, frame: int, target: Path) -> None:
     width, height = slide.level_dimensions[level]
-    probe = slide._read_native(level, 0, 0, 1, 1, frame)
+    probe = _flat(slide, slide._read_native(level, 0, 0, 1, 1, frame))
     bands = len(probe.getbands())
     nbytes = width * height * bands
     staging = None
@@ -87,7 +85,7 @@ def _build_below(slide, level: int, frame: int, target: Path) -> None:
         rows = max(1, _STRIP_PIXELS // width)
         for y in range(0, height, rows):
             h = min(rows, height - y)
-            strip = np.asarray(slide._read_native(level, 0, y, width, h, frame))
+            strip = np.asarray(_flat(slide, slide._read_native(level, 0, y, width, h, frame)))
             pixels[y:y + h] = strip.reshape(h, width, bands)
         image = pyvips.Image.new_from_memory(pixels.data, width, height, bands, "uchar")
         # shrink() averages 2x2 blocks: the first missing level; tiffsave makes the rest.
@@ -96,3 +94,12 @@ def _build_below(slide, level: int, frame: int, target: Path) -> None:
         del pixels
         if staging is not None:
             staging.unlink(missing_ok=True)
+
+
+def _flat(slide, image):
+    """Scanner regions are RGBA where transparency means "no data": build on the background."""
+    if not slide.alpha_is_background:
+        return image
+    from .encode import flatten
+
+    return flatten(image, slide.background)

@@ -19,6 +19,9 @@ from .base import Slide
 # Opened slides kept alive. Evicting one only drops our reference: holders keep using it.
 MAX_OPEN_SLIDES = 128
 
+# Extensions only scanner formats use: when OpenSlide refuses one, say so in the error.
+SCANNER_SUFFIXES = frozenset({".svs", ".ndpi", ".vms", ".vmu", ".mrxs", ".scn", ".bif", ".svslide"})
+
 _open: OrderedDict[Path, Slide] = OrderedDict()
 _open_lock = threading.Lock()
 _path_locks: dict[Path, threading.Lock] = {}
@@ -79,6 +82,9 @@ def _open_uncached(path: Path, shown: Path) -> Slide:
         slide = _try(openslide_reader.OpenSlideSlide, path, shown, reasons, "openslide")
         if slide is not None:
             return slide
+    if vendor is None and path.suffix.lower() in SCANNER_SUFFIXES:
+        # A scanner's own extension that OpenSlide does not recognise: most often a cut-off copy.
+        reasons.append(f"openslide: not a {path.suffix.lower()} file it recognises (truncated or damaged?)")
     if vendor == "dicom" or dicom_reader.is_dicom_file(path):
         return _try(dicom_reader.DicomSlide, path, shown, reasons, "wsidicom", final=True)
     from .vips_reader import VipsSlide

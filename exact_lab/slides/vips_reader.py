@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from .vipsutil import fetch, from_pil, to_display
 
 KEEP_IN_MEMORY_PIXELS = 1_000_000
 _OPEN_IMAGES = 64  # pyvips images (file handles) kept open per slide
+# A truncated or damaged file must fail loudly; libvips' default shows missing data as black.
+FAIL_ON = "error"
 
 _FORMAT_BY_LOADER = {
     "tiffload": "tiff", "pngload": "png", "jpegload": "jpeg", "gifload": "gif", "webpload": "webp",
@@ -80,14 +83,16 @@ class VipsSlide(Slide):
     # -- opening ------------------------------------------------------------------------------
     def _open_head(self) -> pyvips.Image:
         try:
-            head = pyvips.Image.new_from_file(str(self.path), access="random")
+            head = pyvips.Image.new_from_file(str(self.path), access="random", fail_on=FAIL_ON)
             self._loader = head.get("vips-loader")
             self._pil = None
         except pyvips.Error:
             # pyvips-binary has no BMP (and a few other) loaders: Pillow decodes those.
-            with Image.open(self.path) as pil:
-                pil.load()
-                self._pil = pil.copy()
+            with warnings.catch_warnings():  # Pillow warns about damaged files it then refuses
+                warnings.simplefilter("ignore")
+                with Image.open(self.path) as pil:
+                    pil.load()
+                    self._pil = pil.copy()
             self._loader = f"pil-{self._pil.format.lower()}" if self._pil.format else "pil"
             head = from_pil(self._pil)
         if head.width * head.height == 0:
@@ -106,7 +111,7 @@ class VipsSlide(Slide):
         if self._pil is not None:
             return from_pil(self._pil)
         page = self._frame_pages[frame]
-        options = {"access": access}
+        options = {"access": access, "fail_on": FAIL_ON}
         if self._loader in ("tiffload", "gifload", "webpload", "heifload"):
             options["page"] = page
         if self._mode == "pyramid":
@@ -170,9 +175,10 @@ class VipsSlide(Slide):
         from .base import _Source
 
         pages = self._converted_pages(frame)
-        width = pages[0].width
-        return [_Source(width / p.width, p.width, p.height,
-                        lambda x, y, w, h, p=p: fetch(p, math.floor(x), math.floor(y), w, h)) for p in pages[1:]]
+        # Page k averages 2^k x 2^k blocks (its size rounded, so not a ratio of widths).
+        return [_Source(float(2 ** k), p.width, p.height,
+                        lambda x, y, w, h, p=p: fetch(p, math.floor(x), math.floor(y), w, h))
+                for k, p in enumerate(pages) if k > 0]
 
 
 def _jpeg_tiff(properties: dict) -> bool:
