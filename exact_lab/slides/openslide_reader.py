@@ -9,7 +9,6 @@ import openslide
 from PIL import Image
 
 from .base import Slide
-from .encode import flatten
 
 # OpenSlide's vendor name -> the format users know the file by.
 _FORMAT_BY_VENDOR = {
@@ -43,6 +42,14 @@ def _float(value) -> float | None:
         return None
 
 
+def _hex_colour(text) -> tuple[int, int, int]:
+    """OpenSlide's background colour ("RRGGBB"); white when missing or malformed."""
+    try:
+        return tuple(int(text[i:i + 2], 16) for i in (0, 2, 4)) if text and len(text) == 6 else (255, 255, 255)
+    except ValueError:
+        return (255, 255, 255)
+
+
 class OpenSlideSlide(Slide):
     reader = "openslide"
 
@@ -56,6 +63,8 @@ class OpenSlideSlide(Slide):
         self.mpp_y = _float(self.properties.get(openslide.PROPERTY_NAME_MPP_Y))
         self.objective_power = _float(self.properties.get(openslide.PROPERTY_NAME_OBJECTIVE_POWER))
         self.vendor = self.properties.get(openslide.PROPERTY_NAME_VENDOR) or "unknown"
+        self.alpha_is_background = True
+        self.background = _hex_colour(self.properties.get(openslide.PROPERTY_NAME_BACKGROUND_COLOR))
         suffix = path.suffix.lower().lstrip(".")
         if self.vendor == "hamamatsu" and suffix in ("vms", "vmu"):
             self.source_format = suffix
@@ -65,8 +74,8 @@ class OpenSlideSlide(Slide):
     def _read_native(self, level, x, y, w, h, frame):
         ds = self.level_downsamples[level]
         # Level-0 location computed as OpenSlide's own Deep Zoom generator does, so pixels agree.
-        region = self._osr.read_region((int(x * ds), int(y * ds)), level, (w, h))
-        return flatten(region)
+        # RGBA: flattened on the background only where needed (see Slide.tile and encode).
+        return self._osr.read_region((int(x * ds), int(y * ds)), level, (w, h))
 
     def _associated_names(self):
         return list(self._osr.associated_images)
