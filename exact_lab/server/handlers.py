@@ -1,12 +1,15 @@
 """Tornado handlers for slide metadata, Deep Zoom descriptors and tiles, thumbnails and
-associated images. Every route needs Jupyter's authentication (anonymous: 403); blocking slide
-work runs on the tile engine's thread pool, never on the server's event loop."""
+associated images.
+
+Every route needs Jupyter's authentication (anonymous: 403) and read access to contents. Blocking
+slide work (path checks, opening, decoding) runs on the tile engine's thread pool, never on the
+server's event loop. Failures answer JSON ``{"status", "message"}``; messages name the route, never
+the server's own paths (a pseudonymised slide's path must not reach the browser).
+"""
 
 from __future__ import annotations
 
-import hashlib
 import json
-from urllib.parse import unquote
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
@@ -17,13 +20,37 @@ from ..errors import UnsupportedSlideError
 from ..slides.base import PRIVATE_ASSOCIATED
 from ..slides.encode import MEDIA_TYPES, encode, normalize_format
 from ..slides.reader import open_slide
+from .caching import REVALIDATE, cache_control, etag
+from .opened import OpenedRoute
 from .paths import resolve_route_path
+from .replies import fail, hide_paths, one_line, tile_failure
 
-IMMUTABLE = "public, max-age=31536000, immutable"
+# Response headers that belong to one response; the rest (security policy, CORS) are replayed by
+# the warm-tile fast path for the same credentials.
+_PER_RESPONSE = frozenset({"content-type", "content-length", "etag", "cache-control", "set-cookie",
+                           "date", "server", "last-modified", "expires"})
+
+
+def root_dir_of(settings) -> str:
+    manager = settings.get("contents_manager")
+    return getattr(manager, "root_dir", None) or settings.get("server_root_dir") or "."
+
+
+def open_route(route: str, root: str) -> OpenedRoute:
+    """Check ``route`` and open its slide (blocking: run it on the pool)."""
+    path = resolve_route_path(route, root)
+    try:
+        slide = open_slide(path)
+        slide.content_hash  # noqa: B018 -- hashing reads the file: do it here, off the event loop
+    except UnsupportedSlideError as exc:
+        raise fail(415, hide_paths(str(exc), path, route, root)) from exc
+    except Exception as exc:  # damaged beyond what the readers expect
+        raise fail(500, f"{route}: cannot open it ({hide_paths(one_line(exc), path, route, root)})") from exc
+    return OpenedRoute(slide, public=route.startswith("@"))
 
 
 class SlideHandler(APIHandler):
-    """Shared plumbing: auth resource, path checks, slide opening and error mapping."""
+    """Shared plumbing: auth, path checks, slide opening, caching headers and error mapping."""
 
     auth_resource = "contents"  # reading slides is reading files
 
@@ -31,29 +58,53 @@ class SlideHandler(APIHandler):
     def engine(self):
         return self.settings["exact_lab_engine"]
 
+    @property
+    def root(self) -> str:
+        return root_dir_of(self.settings)
+
     def check_xsrf_cookie(self):  # GET-only routes; tile URLs are fetched by <img> and fetch()
         return None
 
-    async def open_route(self, route: str):
-        route = unquote(route)
-        path = resolve_route_path(route, self.settings.get("server_root_dir") or self.settings.get("root_dir") or ".")
-        try:
-            slide = await self.engine.call(open_slide, path)
-        except UnsupportedSlideError as exc:
-            raise web.HTTPError(415, reason=_one_line(exc)) from exc
-        except Exception as exc:  # damaged beyond what the readers expect
-            raise web.HTTPError(500, reason=f"cannot open {route}: {_one_line(exc)}") from exc
-        return slide, route.startswith("@")
+    async def prepare(self):
+        # Credentials accepted a moment ago skip the identity provider (see credentials.py).
+        known = self.settings["exact_lab_credentials"].lookup(self.request) if self.request.method == "GET" else None
+        if known is None:
+            return await super().prepare()
+        self.current_user = self._jupyter_current_user = known[0]
+        for name, value in known[1]:
+            self.set_header(name, value)
+        return None
 
-    def cache_headers(self, slide, *parts) -> bool:
-        """Immutable when the URL names this content; else an ETag. True if 304 was sent."""
-        etag = '"' + hashlib.sha1("|".join([slide.content_hash, *map(str, parts)]).encode()).hexdigest()[:24] + '"'
-        self.set_header("ETag", etag)
-        if self.get_argument("v", None) == slide.content_hash:
-            self.set_header("Cache-Control", IMMUTABLE)
-        else:
-            self.set_header("Cache-Control", "private, no-cache")
-        if self.request.headers.get("If-None-Match") == etag:
+    def remember_credentials(self) -> None:
+        """These credentials just passed auth and authorization for reading slides."""
+        replay = tuple((k, v) for k, v in self._headers.get_all() if k.lower() not in _PER_RESPONSE)
+        self.settings["exact_lab_credentials"].remember(self.request, self.current_user, replay)
+
+    async def open_route(self, route: str) -> OpenedRoute:
+        routes, root = self.settings["exact_lab_routes"], self.root
+        opened = routes.get(root, route)
+        if opened is None:
+            opened = await self.engine.call(open_route, route, root)
+            routes.put(root, route, opened)
+        return opened
+
+    def int_argument(self, name: str, default: int) -> int:
+        try:
+            return int(self.get_argument(name, str(default)))
+        except ValueError:
+            raise fail(400, f"{name} must be an integer") from None
+
+    def format_argument(self, text: str) -> str:
+        try:
+            return normalize_format(text)
+        except ValueError as exc:
+            raise fail(400, str(exc)) from None
+
+    def not_modified(self, slide, *parts) -> bool:
+        """Set ETag and Cache-Control; answer 304 and return True if the browser has it already."""
+        self.set_header("ETag", etag(slide.content_hash, *parts))
+        self.set_header("Cache-Control", cache_control(self.get_argument("v", None), slide.content_hash))
+        if self.check_etag_header():
             self.set_status(304)
             self.finish()
             return True
@@ -64,17 +115,24 @@ class SlideHandler(APIHandler):
 
     def write_error(self, status_code, **kwargs):
         # A short JSON reason for every failure; never a stack trace to the browser.
-        self.clear_header("Cache-Control")
-        self.finish(json.dumps({"status": status_code, "message": self._reason}))
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, web.HTTPError) and exc.log_message:
+            message = exc.log_message % exc.args if exc.args else exc.log_message
+        else:
+            message = self._reason
+        for name in ("ETag", "Cache-Control", "Content-Type"):
+            self.clear_header(name)
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps({"status": status_code, "message": message}))
 
 
 class InfoHandler(SlideHandler):
     @web.authenticated
     @authorized
     async def get(self, route):
-        slide, public = await self.open_route(route)
-        info = await self.engine.call(lambda: slide.info(public=public))
-        self.set_header("Cache-Control", "private, no-cache")
+        opened = await self.open_route(route)
+        info = await self.engine.call(lambda: opened.slide.info(public=opened.public))
+        self.set_header("Cache-Control", REVALIDATE)
         self.finish(json.dumps(info))
 
 
@@ -82,37 +140,33 @@ class DziHandler(SlideHandler):
     @web.authenticated
     @authorized
     async def get(self, route):
-        slide, _ = await self.open_route(route)
-        fmt = self.get_argument("format", "jpeg")
-        if self.cache_headers(slide, "dzi", fmt):
+        opened = await self.open_route(route)
+        fmt = self.format_argument(self.get_argument("format", "jpeg"))
+        if self.not_modified(opened.slide, "dzi", fmt):
             return
-        self.finish(slide.dzi(format=normalize_format(fmt)), set_content_type="application/xml")
+        self.finish(opened.slide.dzi(format=fmt), set_content_type="application/xml")
 
 
 class TileHandler(SlideHandler):
     @web.authenticated
     @authorized
     async def get(self, route, level, col, row, fmt):
-        slide, _ = await self.open_route(route)
-        fmt = normalize_format(fmt)
-        try:
-            frame = int(self.get_argument("frame", "0"))
-        except ValueError:
-            raise web.HTTPError(400, reason="frame must be an integer") from None
+        opened = await self.open_route(route)
+        slide = opened.slide
+        fmt = self.format_argument(fmt)
+        frame = self.int_argument("frame", 0)
         level, col, row = int(level), int(col), int(row)
-        if self.cache_headers(slide, level, col, row, frame, fmt):
+        if self.not_modified(slide, level, col, row, frame, fmt):
+            self.remember_credentials()
             return
         engine = self.engine
         data = engine.cache.get(engine.key(slide, level, col, row, frame, fmt, None, None))
         if data is None:
             try:
-                data = await engine.tile_async(slide.path, level, col, row, frame, fmt)
-            except (IndexError, KeyError) as exc:
-                raise web.HTTPError(404, reason=f"no such tile: {_one_line(exc)}") from exc
-            except ValueError as exc:
-                raise web.HTTPError(400, reason=_one_line(exc)) from exc
+                data = await engine.tile_async(slide, level, col, row, frame, fmt)
             except Exception as exc:
-                raise web.HTTPError(500, reason=f"cannot read the tile: {_one_line(exc)}") from exc
+                raise fail(*tile_failure(exc, route, slide.path, self.root)) from exc
+        self.remember_credentials()
         self.send_image(data, fmt)
 
 
@@ -120,18 +174,18 @@ class ThumbnailHandler(SlideHandler):
     @web.authenticated
     @authorized
     async def get(self, route):
-        slide, _ = await self.open_route(route)
-        try:
-            size = max(8, min(4096, int(self.get_argument("size", "512"))))
-        except ValueError:
-            raise web.HTTPError(400, reason="size must be an integer") from None
-        fmt = normalize_format(self.get_argument("format", "jpeg"))
-        if self.cache_headers(slide, "thumbnail", size, fmt):
+        opened = await self.open_route(route)
+        size = max(8, min(4096, self.int_argument("size", 512)))
+        frame = self.int_argument("frame", 0)
+        fmt = self.format_argument(self.get_argument("format", "jpeg"))
+        if self.not_modified(opened.slide, "thumbnail", size, frame, fmt):
             return
         try:
-            data = await self.engine.call(lambda: encode(slide.thumbnail(size), fmt))
+            data = await self.engine.call(lambda: encode(opened.slide.thumbnail(size, frame=frame), fmt))
+        except IndexError as exc:
+            raise fail(404, one_line(exc)) from exc
         except Exception as exc:
-            raise web.HTTPError(500, reason=f"cannot make a thumbnail: {_one_line(exc)}") from exc
+            raise fail(500, f"{route}: cannot make a thumbnail ({hide_paths(one_line(exc), opened.slide.path, route, self.root)})") from exc
         self.send_image(data, fmt)
 
 
@@ -139,29 +193,29 @@ class AssociatedHandler(SlideHandler):
     @web.authenticated
     @authorized
     async def get(self, name, route):
-        slide, public = await self.open_route(route)
-        name = unquote(name)
-        if name not in slide.associated_images or (public and name in PRIVATE_ASSOCIATED):
-            raise web.HTTPError(404, reason=f"no associated image {name!r}")
-        fmt = normalize_format(self.get_argument("format", "jpeg"))
-        if self.cache_headers(slide, "associated", name, fmt):
+        opened = await self.open_route(route)
+        slide = opened.slide
+        if name not in slide.associated_images or (opened.public and name in PRIVATE_ASSOCIATED):
+            raise fail(404, f"no associated image {name!r}")
+        fmt = self.format_argument(self.get_argument("format", "jpeg"))
+        if self.not_modified(slide, "associated", name, fmt):
             return
-        data = await self.engine.call(lambda: encode(slide.associated_images[name], fmt))
+        try:
+            data = await self.engine.call(lambda: encode(slide.associated_images[name], fmt))
+        except Exception as exc:
+            raise fail(500, f"{route}: cannot read {name!r} ({hide_paths(one_line(exc), slide.path, route, self.root)})") from exc
         self.send_image(data, fmt)
+
+
+TILE_PATTERN = r"dz/(.+)_files/(\d+)/(\d+)_(\d+)\.(jpeg|jpg|png|webp)"
 
 
 def route_table(base_url: str):
     prefix = url_path_join(base_url, "exact-lab")
-    fmt = r"(jpeg|jpg|png|webp)"
     return [
-        (url_path_join(prefix, r"dz/(.+)_files/(\d+)/(\d+)_(\d+)\." + fmt), TileHandler),
+        (url_path_join(prefix, TILE_PATTERN), TileHandler),
         (url_path_join(prefix, r"dz/(.+)\.dzi"), DziHandler),
         (url_path_join(prefix, r"info/(.+)"), InfoHandler),
         (url_path_join(prefix, r"thumbnail/(.+)"), ThumbnailHandler),
         (url_path_join(prefix, r"associated/([^/]+)/(.+)"), AssociatedHandler),
     ]
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:300]

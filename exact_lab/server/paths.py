@@ -18,20 +18,24 @@ def resolve_route_path(route: str, root_dir: str) -> Path:
 
         target = resolve(route[1:])
         if target is None or not target.exists():
-            raise web.HTTPError(404, reason="unknown slide token")
+            raise web.HTTPError(404, "%s", "unknown slide token")
         return target
+    if "\0" in route:
+        raise web.HTTPError(400, "%s", "a path may not hold a NUL character")
     if not route or route.startswith(("/", "\\")) or (len(route) > 1 and route[1] == ":"):
-        raise web.HTTPError(403, reason="absolute paths are not served")
+        raise web.HTTPError(403, "%s", "absolute paths are not served")
     parts = route.replace("\\", "/").split("/")
     if any(part in ("", ".", "..") for part in parts):
-        raise web.HTTPError(403, reason="path escapes the server root")
+        raise web.HTTPError(403, "%s", "path escapes the server root")
     if any(part.startswith(".") for part in parts):
-        raise web.HTTPError(403, reason="hidden files are not served")
+        raise web.HTTPError(403, "%s", "hidden files are not served")
     root = Path(root_dir).expanduser().resolve()
     candidate = root.joinpath(*parts)
     resolved = candidate.resolve()
     if resolved != root and root not in resolved.parents:
-        raise web.HTTPError(403, reason="path leads outside the server root")
+        raise web.HTTPError(403, "%s", "path leads outside the server root")
+    if any(part.startswith(".") for part in resolved.relative_to(root).parts):  # a symlink to a hidden file
+        raise web.HTTPError(403, "%s", "hidden files are not served")
     if not resolved.exists():
-        raise web.HTTPError(404, reason=f"no such file: {route}")
+        raise web.HTTPError(404, "%s", f"no such file: {route}")
     return resolved
