@@ -102,7 +102,8 @@ class Slide:
 
     # -- reader interface ---------------------------------------------------------------------
     def _read_native(self, level: int, x: float, y: float, w: int, h: int, frame: int) -> Image.Image:
-        """Read ``w`` x ``h`` pixels of native ``level`` at level coordinates (x, y), inside bounds."""
+        """Read ``w`` x ``h`` pixels of native ``level`` starting at level coordinates (x, y),
+        inside bounds. Fractional coordinates: the nearest pixel, or (OpenSlide) the exact place."""
         raise NotImplementedError
 
     def _associated_names(self) -> list[str]:
@@ -212,34 +213,43 @@ class Slide:
     def _render(self, downsample: float, x: int, y: int, w: int, h: int, frame: int) -> Image.Image:
         """Pixels of the (x, y, w, h) rectangle of the image shrunk ``downsample`` times."""
         source = self._source_for(downsample, frame)
-        ratio = downsample / source.downsample
+        ratio = downsample / source.downsample  # source pixels per output pixel
         if abs(ratio - 1) <= _SAME_SCALE:
-            ratio = 1.0
-        # The rectangle in source pixels (fractional), cut at the source's edge: a level whose size
-        # was rounded down lacks the image's last partial pixel.
-        fx0, fy0 = x * ratio, y * ratio
-        fx1, fy1 = min((x + w) * ratio, source.width), min((y + h) * ratio, source.height)
-        sx, sy = min(math.floor(fx0), source.width - 1), min(math.floor(fy0), source.height - 1)
-        sw = max(1, min(math.ceil(fx1), source.width) - sx)
-        sh = max(1, min(math.ceil(fy1), source.height) - sy)
-        try:
-            image = source.read(sx, sy, sw, sh)
-        except (IndexError, ValueError):
-            raise
-        except Exception as exc:
-            raise SlideReadError(f"{self.path}: cannot read pixels ({exc})") from exc
-        # Output pixels the source covers; any rest is filled by repeating the last row or column
-        # (stretching the whole tile instead would shift every pixel of it).
-        cw = min(w, max(1, round((fx1 - fx0) / ratio)))
-        ch = min(h, max(1, round((fy1 - fy0) / ratio)))
-        box = (fx0 - sx, fy0 - sy, min(max(fx1, fx0 + ratio) - sx, image.width), min(max(fy1, fy0 + ratio) - sy, image.height))
-        if image.size != (cw, ch) or box != (0, 0, cw, ch):
+            # The level has the tile's scale (scanners round: 2.0005 for 2): its pixels as they
+            # are, from the exact position (OpenSlide places level-0 x * downsample itself).
+            sx, sy = x * ratio, y * ratio
+            cw = max(1, min(w, source.width - round(sx)))
+            ch = max(1, min(h, source.height - round(sy)))
+            image = self._read(source, sx, sy, cw, ch)
+        else:
+            # The rectangle in source pixels (fractional), cut at the source's edge, resampled.
+            fx0, fy0 = x * ratio, y * ratio
+            fx1, fy1 = min((x + w) * ratio, source.width), min((y + h) * ratio, source.height)
+            sx, sy = min(math.floor(fx0), source.width - 1), min(math.floor(fy0), source.height - 1)
+            sw = max(1, min(math.ceil(fx1), source.width) - sx)
+            sh = max(1, min(math.ceil(fy1), source.height) - sy)
+            image = self._read(source, sx, sy, sw, sh)
+            # Output pixels wholly inside the source keep their exact footprint; a last partial
+            # one is filled below (or, if it is the only one, made from what there is).
+            cw = min(w, math.floor((fx1 - fx0) / ratio + 1e-9)) or 1
+            ch = min(h, math.floor((fy1 - fy0) / ratio + 1e-9)) or 1
+            box = (fx0 - sx, fy0 - sy, min(fx0 + cw * ratio, fx1) - sx, min(fy0 + ch * ratio, fy1) - sy)
             if self.alpha_is_background:  # resampling would smear "no data" into the pixels
                 image = flatten(image, self.background)
             image = image.resize((cw, ch), Image.Resampling.LANCZOS, box=box, reducing_gap=2.0)
         if (cw, ch) != (w, h):
+            # A level whose size was rounded down lacks the image's last partial pixel: repeat the
+            # last row or column (stretching the whole tile instead would shift every pixel).
             image = _extend_edges(image, w, h)
         return image
+
+    def _read(self, source: _Source, x: float, y: float, w: int, h: int) -> Image.Image:
+        try:
+            return source.read(x, y, w, h)
+        except (IndexError, ValueError):
+            raise
+        except Exception as exc:
+            raise SlideReadError(f"{self.path}: cannot read pixels ({exc})") from exc
 
     def _source_for(self, downsample: float, frame: int) -> _Source:
         """The coarsest level that still has at least the detail ``downsample`` asks for."""
@@ -284,14 +294,15 @@ class Slide:
         ds = self.level_downsamples[level]
         lw, lh = self.level_dimensions[level]
         lx, ly = location[0] / ds, location[1] / ds
-        x0, y0 = max(0, math.floor(lx)), max(0, math.floor(ly))
-        x1, y1 = min(lw, math.floor(lx) + w), min(lh, math.floor(ly) + h)
-        if x0 == math.floor(lx) and y0 == math.floor(ly) and x1 - x0 == w and y1 - y0 == h:
+        px, py = round(lx), round(ly)
+        x0, y0 = max(0, px), max(0, py)
+        x1, y1 = min(lw, px + w), min(lh, py + h)
+        if (x0, y0) == (px, py) and (x1 - x0, y1 - y0) == (w, h):
             return _public_mode(self._read_native(level, lx, ly, w, h, frame))
         canvas = Image.new("RGBA", (w, h), (0, 0, 0, 0))
         if x1 > x0 and y1 > y0:
             part = self._read_native(level, x0, y0, x1 - x0, y1 - y0, frame)
-            canvas.paste(part.convert("RGBA"), (x0 - math.floor(lx), y0 - math.floor(ly)))
+            canvas.paste(part.convert("RGBA"), (x0 - px, y0 - py))
         return canvas
 
     def thumbnail(self, size=512, frame: int = 0) -> Image.Image:

@@ -71,11 +71,12 @@ class DicomSlide(Slide):
         self._planes = [(z, p) for p in base.optical_paths for z in base.focal_planes]
         self.frames = len(self._planes)
         self.frame_axes = {"z": len(base.focal_planes), "c": len(base.optical_paths)} if self.frames > 1 else {}
+        self._read_native(len(levels) - 1, 0, 0, 1, 1, 0)  # a damaged file fails here, not mid-view
 
     def _read_native(self, level, x, y, w, h, frame):
         z, optical_path = self._planes[frame]
         lw, lh = self.level_dimensions[level]
-        x, y = max(0, min(int(x), lw - 1)), max(0, min(int(y), lh - 1))
+        x, y = max(0, min(round(x), lw - 1)), max(0, min(round(y), lh - 1))
         w, h = max(1, min(w, lw - x)), max(1, min(h, lh - y))
         with self._lock:
             return self._wsi.read_region((x, y), self._levels[level].level, (w, h), z=z, path=optical_path)

@@ -65,6 +65,8 @@ class OpenSlideSlide(Slide):
         self.vendor = self.properties.get(openslide.PROPERTY_NAME_VENDOR) or "unknown"
         self.alpha_is_background = True
         self.background = _hex_colour(self.properties.get(openslide.PROPERTY_NAME_BACKGROUND_COLOR))
+        # Read one pixel of the smallest level so that a damaged file fails here, not mid-view.
+        self._osr.read_region((0, 0), self._osr.level_count - 1, (1, 1))
         suffix = path.suffix.lower().lstrip(".")
         if self.vendor == "hamamatsu" and suffix in ("vms", "vmu"):
             self.source_format = suffix
@@ -73,9 +75,9 @@ class OpenSlideSlide(Slide):
 
     def _read_native(self, level, x, y, w, h, frame):
         ds = self.level_downsamples[level]
-        # Level-0 location computed as OpenSlide's own Deep Zoom generator does, so pixels agree.
+        # OpenSlide takes the level-0 position (and places levels of uneven downsample itself).
         # RGBA: flattened on the background only where needed (see Slide.tile and encode).
-        return self._osr.read_region((int(x * ds), int(y * ds)), level, (w, h))
+        return self._osr.read_region((round(x * ds), round(y * ds)), level, (w, h))
 
     def _associated_names(self):
         return list(self._osr.associated_images)

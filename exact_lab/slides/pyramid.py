@@ -10,7 +10,6 @@ wins, with identical content).
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
@@ -66,7 +65,7 @@ def built_levels(slide, frame: int):
     # Page k averages 2^(k+1) x 2^(k+1) blocks of the native level. Its size was rounded, so its
     # downsample is that power of two, not a ratio of widths.
     return [_Source(ds * 2 ** (k + 1), page.width, page.height,
-                    lambda x, y, w, h, page=page: fetch(page, math.floor(x), math.floor(y), w, h))
+                    lambda x, y, w, h, page=page: fetch(page, x, y, w, h))
             for k, page in enumerate(open_pages(target))]
 
 

@@ -31,12 +31,12 @@ def open_slide(path: str | os.PathLike) -> Slide:
     """Open a slide or image; raises ``UnsupportedSlideError`` naming the file and the reason."""
     given = Path(path).expanduser()
     resolved = given.resolve()
+    if not resolved.exists():
+        raise UnsupportedSlideError(f"{given}: no such file or folder")
     try:
         signature = files.stat_signature(resolved)
     except OSError as exc:
         raise UnsupportedSlideError(f"{given}: cannot read it ({exc.strerror or exc})") from exc
-    if not resolved.exists():
-        raise UnsupportedSlideError(f"{given}: no such file or folder")
     with _open_lock:
         slide = _open.get(resolved)
         if slide is not None and slide.signature == signature:

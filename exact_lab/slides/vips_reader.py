@@ -166,7 +166,7 @@ class VipsSlide(Slide):
 
     # -- reading ------------------------------------------------------------------------------
     def _read_native(self, level, x, y, w, h, frame):
-        return fetch(self._image(level, frame), math.floor(x), math.floor(y), w, h)
+        return fetch(self._image(level, frame), x, y, w, h)
 
     def _built_sources(self, frame):
         if self._mode != "converted":
@@ -177,7 +177,7 @@ class VipsSlide(Slide):
         pages = self._converted_pages(frame)
         # Page k averages 2^k x 2^k blocks (its size rounded, so not a ratio of widths).
         return [_Source(float(2 ** k), p.width, p.height,
-                        lambda x, y, w, h, p=p: fetch(p, math.floor(x), math.floor(y), w, h))
+                        lambda x, y, w, h, p=p: fetch(p, x, y, w, h))
                 for k, p in enumerate(pages) if k > 0]
 
 

@@ -9,11 +9,11 @@ from PIL import Image
 _MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 
 
-def fetch(image: pyvips.Image, x: int, y: int, w: int, h: int) -> Image.Image:
-    """Pixels of a uchar image as PIL. A Region reads just the needed tiles and skips
-    libvips' operation cache, about twice as fast as crop() for tile-sized reads."""
-    x = max(0, min(int(x), image.width - 1))
-    y = max(0, min(int(y), image.height - 1))
+def fetch(image: pyvips.Image, x: float, y: float, w: int, h: int) -> Image.Image:
+    """Pixels of a uchar image as PIL, from the pixel nearest to (x, y). A Region reads just the
+    needed tiles and skips libvips' operation cache, about twice as fast as crop() for tiles."""
+    x = max(0, min(round(x), image.width - 1))
+    y = max(0, min(round(y), image.height - 1))
     w = max(1, min(w, image.width - x))
     h = max(1, min(h, image.height - y))
     data = pyvips.Region.new(image).fetch(x, y, w, h)
