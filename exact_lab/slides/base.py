@@ -212,7 +212,12 @@ class Slide:
 
     def _render(self, downsample: float, x: int, y: int, w: int, h: int, frame: int) -> Image.Image:
         """Pixels of the (x, y, w, h) rectangle of the image shrunk ``downsample`` times."""
-        source = self._source_for(downsample, frame)
+        try:
+            source = self._source_for(downsample, frame)
+        except (ExactLabError, IndexError, ValueError):
+            raise
+        except Exception as exc:  # e.g. a conversion of a damaged file
+            raise SlideReadError(f"{self.path}: cannot read pixels ({exc})") from exc
         ratio = downsample / source.downsample  # source pixels per output pixel
         if abs(ratio - 1) <= _SAME_SCALE:
             # The level has the tile's scale (scanners round: 2.0005 for 2): its pixels as they
@@ -280,7 +285,13 @@ class Slide:
                 if built is None:
                     from .pyramid import built_levels
 
-                    built = self._built[frame] = built_levels(self, frame)
+                    try:
+                        built = built_levels(self, frame)
+                    except Exception as exc:  # a damaged file: fail the same way every time, fast
+                        built = SlideReadError(f"{self.path}: cannot build zoomed-out levels ({exc})")
+                    self._built[frame] = built
+        if isinstance(built, SlideReadError):
+            raise built
         return built
 
     # -- regions and thumbnails ---------------------------------------------------------------

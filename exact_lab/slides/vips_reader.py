@@ -111,7 +111,8 @@ class VipsSlide(Slide):
         if self._pil is not None:
             return from_pil(self._pil)
         page = self._frame_pages[frame]
-        options = {"access": access, "fail_on": FAIL_ON}
+        # revalidate: never reuse libvips' cached load, which may hold a failed read as black.
+        options = {"access": access, "fail_on": FAIL_ON, "revalidate": True}
         if self._loader in ("tiffload", "gifload", "webpload", "heifload"):
             options["page"] = page
         if self._mode == "pyramid":
@@ -166,7 +167,14 @@ class VipsSlide(Slide):
 
     # -- reading ------------------------------------------------------------------------------
     def _read_native(self, level, x, y, w, h, frame):
-        return fetch(self._image(level, frame), x, y, w, h)
+        try:
+            return fetch(self._image(level, frame), x, y, w, h)
+        except pyvips.Error:
+            # libvips keeps a failed tile as black pixels in the image's cache: drop the opened
+            # images so that the next read of the damaged part fails again instead of showing black.
+            with self._lock:
+                self._images.clear()
+            raise
 
     def _built_sources(self, frame):
         if self._mode != "converted":
