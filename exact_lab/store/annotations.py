@@ -250,35 +250,7 @@ class AnnotationsMixin:
         """The hot path of viewers: one scan of the annotations table; type and image names come
         from a small per-snapshot lookup instead of joining two more DuckLake tables per query."""
         lookup = self._lookups()
-        where, params = [], []
-        if image is not None:
-            images = image if isinstance(image, (list, tuple, np.ndarray, pd.Series)) else [image]
-            ids = [lookup.image_id(i) for i in images]
-            if len(ids) == 1:
-                where.append("image_id = ?")
-                params.append(ids[0])
-            else:
-                where.append("image_id IN (SELECT unnest(?::BIGINT[]))")
-                params.append(ids)
-        if types is not None:
-            names = [types] if isinstance(types, (str, int)) else list(types)
-            where.append("type_id IN (SELECT unnest(?::BIGINT[]))")
-            params.append(list(self._type_ids(names).values()))
-        if bbox is not None:
-            x0, y0, x1, y1 = (float(v) for v in bbox)
-            where.append("max_x >= ? AND min_x <= ? AND max_y >= ? AND min_y <= ?")
-            params += [x0, x1, y0, y1]
-        if not include_deleted:
-            where.append("NOT deleted")
-        if user is not None:
-            where.append("creator = ?")
-            params.append(user)
-        if frame is not None:
-            where.append("frame = ?")
-            params.append(int(frame))
-        if uuids is not None:
-            where.append("uuid IN (SELECT unnest(?::UUID[]))")
-            params.append([str(u) for u in uuids])
+        where, params = self._filters("", image, types, bbox, include_deleted, user, frame, uuids)
         clause = ("WHERE " + " AND ".join(where)) if where else ""
         frame_ = self._store.df(
             "SELECT uuid::VARCHAR AS uuid, image_id, type_id, geometry, frame, min_x AS xmin, min_y AS ymin, "
@@ -297,37 +269,47 @@ class AnnotationsMixin:
             user=filters.get("user"), frame=filters.get("frame"), uuids=None)
         return int(self._store.fetchall(f"SELECT count(*) FROM ({sql})", params)[0][0])
 
-    def _annotation_query(self, image, image_set, types, bbox, version, include_deleted, user, frame, uuids):
-        at = self._at(version)
+    def _filters(self, prefix, image, types, bbox, include_deleted, user, frame, uuids):
+        """WHERE terms and parameters for annotation queries; ``prefix`` is the table alias."""
+        a = prefix
         where, params = [], []
         if image is not None:
             images = image if isinstance(image, (list, tuple, np.ndarray, pd.Series)) else [image]
             lookup = self._lookups()
             ids = [lookup.image_id(i) for i in images]
-            where.append("a.image_id IN (SELECT unnest(?::BIGINT[]))")
-            params.append(ids)
-        if image_set is not None:
-            where.append("i.image_set_id = ?")
-            params.append(self._image_set_id(image_set))
+            if len(ids) == 1:  # a plain equality lets DuckLake skip other images' files
+                where.append(f"{a}image_id = ?")
+                params.append(ids[0])
+            else:
+                where.append(f"{a}image_id IN (SELECT unnest(?::BIGINT[]))")
+                params.append(ids)
         if types is not None:
             names = [types] if isinstance(types, (str, int)) else list(types)
-            where.append("a.type_id IN (SELECT unnest(?::BIGINT[]))")
+            where.append(f"{a}type_id IN (SELECT unnest(?::BIGINT[]))")
             params.append(list(self._type_ids(names).values()))
         if bbox is not None:
             x0, y0, x1, y1 = (float(v) for v in bbox)
-            where.append("a.max_x >= ? AND a.min_x <= ? AND a.max_y >= ? AND a.min_y <= ?")
+            where.append(f"{a}max_x >= ? AND {a}min_x <= ? AND {a}max_y >= ? AND {a}min_y <= ?")
             params += [x0, x1, y0, y1]
         if not include_deleted:
-            where.append("NOT a.deleted")
+            where.append(f"NOT {a}deleted")
         if user is not None:
-            where.append("a.creator = ?")
+            where.append(f"{a}creator = ?")
             params.append(user)
         if frame is not None:
-            where.append("a.frame = ?")
+            where.append(f"{a}frame = ?")
             params.append(int(frame))
         if uuids is not None:
-            where.append("a.uuid IN (SELECT unnest(?::UUID[]))")
+            where.append(f"{a}uuid IN (SELECT unnest(?::UUID[]))")
             params.append([str(u) for u in uuids])
+        return where, params
+
+    def _annotation_query(self, image, image_set, types, bbox, version, include_deleted, user, frame, uuids):
+        at = self._at(version)
+        where, params = self._filters("a.", image, types, bbox, include_deleted, user, frame, uuids)
+        if image_set is not None:
+            where.append("i.image_set_id = ?")
+            params.append(self._image_set_id(image_set))
         clause = ("WHERE " + " AND ".join(where)) if where else ""
         sql = (
             f"SELECT {SELECT_COLUMNS} FROM annotations AS a {at} "
