@@ -132,6 +132,8 @@ class InfoHandler(SlideHandler):
     async def get(self, route):
         opened = await self.open_route(route)
         info = await self.engine.call(lambda: opened.slide.info(public=opened.public))
+        if not opened.public:  # the browser knows the slide by its route, not the server's disk
+            info["path"] = route
         self.set_header("Cache-Control", REVALIDATE)
         self.finish(json.dumps(info))
 

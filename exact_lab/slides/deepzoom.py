@@ -22,8 +22,8 @@ class DeepZoomLayout:
     level_dimensions: tuple = field(init=False, repr=False)
 
     def __post_init__(self):
-        if self.tile_size < 1 or self.overlap < 0:
-            raise ValueError(f"tile size must be >= 1 and overlap >= 0, not {self.tile_size}/{self.overlap}")
+        if self.tile_size < 1 or not 0 <= self.overlap < self.tile_size:
+            raise ValueError(f"tile size must be >= 1 and 0 <= overlap < tile size, not {self.tile_size}/{self.overlap}")
         sizes = [(self.width, self.height)]
         while sizes[-1][0] > 1 or sizes[-1][1] > 1:
             w, h = sizes[-1]

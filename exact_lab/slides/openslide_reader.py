@@ -77,7 +77,15 @@ class OpenSlideSlide(Slide):
         ds = self.level_downsamples[level]
         # OpenSlide takes the level-0 position (and places levels of uneven downsample itself).
         # RGBA: flattened on the background only where needed (see Slide.tile and encode).
-        return self._osr.read_region((round(x * ds), round(y * ds)), level, (w, h))
+        osr = self._osr
+        try:
+            return osr.read_region((round(x * ds), round(y * ds)), level, (w, h))
+        except openslide.OpenSlideError:
+            # OpenSlide's errors are sticky: after one damaged tile every read of the handle fails.
+            # A fresh handle keeps the intact parts readable (other threads finish on the old one).
+            if self._osr is osr:
+                self._osr = openslide.OpenSlide(str(self.path))
+            raise
 
     def _associated_names(self):
         return list(self._osr.associated_images)
