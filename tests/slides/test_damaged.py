@@ -97,6 +97,10 @@ def test_damaged_tiles_fail_on_reading_with_the_file_name(svs, damaged_copy):
     with pytest.raises(SlideReadError) as err:
         slide.tile(top, cols - 1, rows - 1)
     assert isinstance(err.value, ExactLabError) and "zeroed.svs" in str(err.value)
+    # OpenSlide's errors are sticky per handle: the intact tiles must stay readable after one
+    assert slide.tile(top, 1, 1) == open_slide(svs).tile(top, 1, 1)
+    with pytest.raises(SlideReadError):
+        slide.tile(top, cols - 1, rows - 1)
 
 
 def test_damage_at_the_first_tile_fails_at_opening(svs, damaged_copy):

@@ -36,9 +36,14 @@ class _FakeSlide:
 
 @settings(max_examples=150, deadline=None)
 @given(width=st.integers(1, 200_000), height=st.integers(1, 200_000),
-       tile=st.sampled_from([254, 256, 510, 1]), overlap=st.sampled_from([0, 1, 2]), pick=st.randoms())
+       tile=st.sampled_from([254, 256, 510, 3, 1]), overlap=st.sampled_from([0, 1, 2]), pick=st.randoms())
 def test_layout_matches_deepzoomgenerator(width, height, tile, overlap, pick):
     from openslide.deepzoom import DeepZoomGenerator
+
+    if overlap >= tile:
+        with pytest.raises(ValueError):
+            DeepZoomLayout(width, height, tile, overlap)
+        return
 
     dz = DeepZoomGenerator(_FakeSlide(width, height), tile, overlap, limit_bounds=False)
     ours = DeepZoomLayout(width, height, tile, overlap)
