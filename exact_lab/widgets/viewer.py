@@ -127,8 +127,7 @@ class SlideViewer(anywidget.AnyWidget):
     def selected(self) -> pd.DataFrame:
         """The selection in the browser, as rows (store rows for annotations, user-layer rows)."""
         with self._lock:
-            found = [self._resolve(int(i)) for i in self._selected]
-        found = [f for f in found if f is not None]
+            found = self._resolve_many(self._selected)
         parts = []
         type_uuids = [u for key, u in found if self._layer_map.get(key) and self._layer_map[key].source == "type"]
         if type_uuids:
@@ -156,8 +155,8 @@ class SlideViewer(anywidget.AnyWidget):
         else:
             uuids = list(value)
         with self._lock:
-            ids = [i for i in (self._id_of(str(u), allocate=False) for u in uuids) if i is not None]
-            self._selected = np.asarray(ids, dtype=np.float64)
+            ids = self._ids_of_many([str(u) for u in uuids])
+            self._selected = ids[ids >= 0].astype(np.float64)
         self.send({"type": "select", "gen": self._gen}, [memoryview(self._selected)])
 
     def goto(self, x: float, y: float, zoom: float | None = None) -> None:
@@ -476,8 +475,8 @@ class SlideViewer(anywidget.AnyWidget):
         self._ids.deleted.discard(id_)
         if known is None or known[0] != layer.key:
             self._ids.add(id_, layer.key, uuid)
-        if layer.source == "type":
-            self._sent[uuid] = (layer.type_id, geom)
+        if layer.source == "type" and isinstance(self._backend, ProjectBackend):
+            self._sent[uuid] = (layer.type_id, geom)  # to compare with what the store commits
         return {"action": action, "uuid": uuid, "layer": layer.name, "type": layer.name if layer.source == "type" else None,
                 "type_id": layer.type_id, "geometry": geom, "image": self.image, "deleted": False, "frame": self.frame,
                 "source": layer.source}
@@ -548,6 +547,40 @@ class SlideViewer(anywidget.AnyWidget):
                 uuid = f["uuid"].iat[row] if "uuid" in f.columns else str(f.index[row])
                 return layer.key, str(uuid)
         return None
+
+    def _resolve_many(self, ids) -> list[tuple[str, str]]:
+        """(layer key, uuid) of many ids at once (a box selection can hold a million)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        out = []
+        rest = np.ones(len(ids), bool)
+        if self._ids.extra:  # shapes added or re-typed since the layers were sent win
+            extra = np.isin(ids, np.fromiter(self._ids.extra.keys(), np.int64, len(self._ids.extra)))
+            out.extend(self._ids.extra[int(i)] for i in ids[extra])
+            rest &= ~extra
+        for layer in self._layer_map.values():
+            if not layer.count:
+                continue
+            inside = rest & (ids >= layer.id_start) & (ids < layer.id_start + layer.count)
+            if inside.any():
+                uuids = layer.uuids()[ids[inside] - layer.id_start]
+                out.extend((layer.key, str(u)) for u in uuids)
+                rest &= ~inside
+        return out
+
+    def _ids_of_many(self, uuids: list[str]) -> np.ndarray:
+        """Ids of many uuids (-1 where the viewer does not show them)."""
+        out = np.full(len(uuids), -1, np.int64)
+        if self._ids.by_uuid:
+            hits = pd.Series(uuids, dtype=object).map(self._ids.by_uuid)
+            out = np.where(hits.notna(), hits.fillna(-1), -1).astype(np.int64)
+        for layer in self._layer_map.values():
+            missing = out < 0
+            if not missing.any():
+                break
+            if layer.count:
+                found = layer.ids_of(np.asarray(uuids, dtype=object)[missing])
+                out[np.nonzero(missing)[0]] = found
+        return out
 
     def _id_of(self, uuid: str, allocate: bool = True):
         hit = self._ids.by_uuid.get(uuid)

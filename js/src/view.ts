@@ -25,6 +25,9 @@ const COMPATIBLE: Record<string, Shape["kind"][]> = {
   line: ["path"], polyline: ["path"], polygon: ["polygon", "box"],
 };
 
+/** Resolutions tried while the view moves, finest first. */
+const RES_STEPS = [1, 0.5, 0.34, 0.25];
+
 /** Debug and benchmark hook: every live view on the page. */
 const registry: Set<ViewerView> = ((globalThis as any).__exactLabViewers ??= new Set());
 
@@ -55,11 +58,14 @@ export class ViewerView {
   private resizeObserver: ResizeObserver;
   /** frame timestamps for the benchmark */
   frameTimes: number[] = [];
-  // Adaptive resolution: while the view moves, a slow (software) renderer draws at half
-  // resolution so panning stays fluid; the full resolution comes back when it stops.
+  // Dynamic resolution: while the view moves, a slow (software) renderer draws at a lower
+  // resolution so panning stays fluid; the full resolution comes back when it stops. The scale
+  // that kept up is remembered for the next movement.
   private lastMove = 0;
-  private fullResFrameMs = 0;
-  private lowRes = false;
+  private motionScale = 1;
+  private moving = false;
+  private frameMs = 0;
+  private framesAtScale = 0;
   private restoreTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private session: Session, el: HTMLElement) {
@@ -248,9 +254,17 @@ export class ViewerView {
 
   private cameraChanged(): void {
     this.lastMove = performance.now();
-    if (!this.lowRes && this.fullResFrameMs > 24) this.setLowRes(true);
+    if (!this.moving) {
+      this.moving = true;
+      this.applyResolution(this.motionScale);
+    }
     if (this.restoreTimer) clearTimeout(this.restoreTimer);
-    this.restoreTimer = setTimeout(() => this.setLowRes(false), 300);
+    this.restoreTimer = setTimeout(() => {
+      this.moving = false;
+      // kept up easily: try a finer resolution next time
+      if (this.frameMs && this.frameMs < 14 && this.motionScale < 1) this.motionScale = RES_STEPS[RES_STEPS.indexOf(this.motionScale) - 1];
+      this.applyResolution(1);
+    }, 300);
     this.requestFrame();
     if (this.viewTimer) clearTimeout(this.viewTimer);
     this.viewTimer = setTimeout(() => {
@@ -291,20 +305,37 @@ export class ViewerView {
     this.updateChrome();
   }
 
-  private setLowRes(low: boolean): void {
-    if (low === this.lowRes) return;
-    this.lowRes = low;
-    this.deck.setProps({ useDevicePixels: low ? Math.max(0.5, (globalThis.devicePixelRatio || 1) / 2) : true });
+  private resolution = 1;
+
+  get lowRes(): boolean {
+    return this.resolution < 1;
+  }
+
+  private applyResolution(scale: number): void {
+    if (scale === this.resolution) return;
+    this.resolution = scale;
+    this.frameMs = 0;
+    this.framesAtScale = 0;
+    this.deck.setProps({ useDevicePixels: scale === 1 ? true : (globalThis.devicePixelRatio || 1) * scale });
+    // the new drawing buffer starts empty and luma.gl does not report this as a resize: draw now
+    this.deck.redraw("resolution changed");
   }
 
   private afterRender(): void {
     const now = performance.now();
     const last = this.frameTimes[this.frameTimes.length - 1];
-    if (!this.lowRes && last !== undefined && now - this.lastMove < 100 && now - last < 500)
-      this.fullResFrameMs = this.fullResFrameMs ? 0.7 * this.fullResFrameMs + 0.3 * (now - last) : now - last;
+    if (this.moving && last !== undefined && now - last < 1000) {
+      const dt = now - last;
+      this.frameMs = this.frameMs ? 0.7 * this.frameMs + 0.3 * dt : dt;
+      // a few frames to judge, then a coarser resolution if they are slower than ~35 fps
+      if (++this.framesAtScale >= 4 && this.frameMs > 28 && this.motionScale > RES_STEPS[RES_STEPS.length - 1]) {
+        this.motionScale = RES_STEPS[RES_STEPS.indexOf(this.motionScale) + 1];
+        this.applyResolution(this.motionScale);
+      }
+    }
     this.frameTimes.push(now);
     if (this.frameTimes.length > 600) this.frameTimes.splice(0, 300);
-    if (this.session.store.complete && !this.session.perf.reported) this.session.reportDrawn();
+    if (this.session.store.complete && !this.session.perf.reported && !this.renderer.busy) this.session.reportDrawn();
   }
 
   private updateChrome(): void {

@@ -133,3 +133,19 @@ def test_density_when_zoomed_out(notebook):
     assert drawn, "the browser did not report the layer drawn"
     nb.kernel.run("v.remove_layer('cells')")
     nb.page.wait_for_function("() => !([...globalThis.__exactLabViewers].at(-1).layers.some(l => l.key === 'u:cells'))")
+
+
+def test_no_tile_source_is_explained(notebook, small_svs):
+    nb = notebook
+    # the shared copy lies outside the lab's root: the extension may not serve it
+    nb.show(f"import exact_lab as xl\nv = xl.SlideViewer({str(small_svs)!r}, transport='server')", settle=False)
+    nb.page.wait_for_function("() => { const v = [...(globalThis.__exactLabViewers ?? [])].at(-1);"
+                              " return v && v.root.querySelector('.xl-banner:not(.xl-hidden)'); }", timeout=30_000)
+    text = nb.page.locator(".xl-root .xl-banner").last.inner_text()
+    assert text.startswith("Cannot load tiles"), text
+    assert nb.kernel.wait("v.transport_active == 'none'")
+    # "auto" falls back to tiles over the comm and shows the slide
+    nb.kernel.run("v.transport = 'auto'")
+    assert nb.kernel.wait("v.transport_active == 'comm'")
+    nb.page.wait_for_function("() => [...globalThis.__exactLabViewers].at(-1).tileStats.loaded > 0", timeout=30_000)
+    assert nb.page.locator(".xl-root .xl-banner.xl-hidden").count() == 1

@@ -91,13 +91,30 @@ def test_panning_goes_on_while_the_kernel_sleeps(nb):
     before = nb.js("v.tileStats.loaded")
     nb.kernel.client.execute("import time; time.sleep(10)")  # a busy cell (not waited for)
     t0 = time.monotonic()
-    for x in range(400, 2000, 300):
-        nb.drag([(x, 300), (x - 150, 600), (x - 300, 900)])
+    box = nb.page.locator(".xl-root .xl-canvas").last.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for _ in range(6):  # drag the slide up and left: the view travels down and right, new tiles
+        nb.page.mouse.move(cx + 150, cy + 100)
+        nb.page.mouse.down()
+        nb.page.mouse.move(cx - 150, cy - 100, steps=8)
+        nb.page.mouse.up()
+    nb.page.wait_for_timeout(1500)
     loaded = nb.js("v.tileStats.loaded")
+    moved = nb.js("[v.camera.cx, v.camera.cy]")
     assert time.monotonic() - t0 < 9, "the drags themselves were slow"
-    assert loaded > before + 10, (before, loaded)
+    assert moved[0] > 300 + 400 and moved[1] > 300 + 250, moved
+    assert loaded >= before + 4, (before, loaded)
     state = [s["kernel"]["execution_state"] for s in nb.lab.api("api/sessions") if s["path"] == "viewer.ipynb"]
     assert state == ["busy"], f"the kernel should still be sleeping: {state}"
+    # the full-resolution picture is back once the movement stops (not a blank canvas)
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    shot = np.asarray(Image.open(io.BytesIO(nb.page.locator(".xl-root .xl-canvas").last.screenshot())).convert("L"), float)
+    assert shot.std() > 20, "blank canvas after panning"
+    assert nb.js("v.lowRes") is False
     nb.screenshot("viewer-busy-kernel.png")
     time.sleep(max(0, 10.5 - (time.monotonic() - t0)))
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from conftest import Recorder, browser_edit
+from recorder import Recorder, browser_edit
 
 import exact_lab as xl
 from exact_lab.widgets import SlideViewer
@@ -180,3 +180,46 @@ def test_large_store_layer_is_chunked(proj_image):
     assert sum(m["count"] for m in chunks) == n and len(chunks) == 2
     ids = np.concatenate([np.arange(m["id_start"], m["id_start"] + m["count"]) for m in chunks])
     assert len(set(ids)) == n
+
+
+def test_q_and_e_move_through_the_image_set(project, shared_data):
+    slides = shared_data / "slides"
+    paths = [slides / "aperio" / "CMU-1-Small-Region.svs", slides / "tiff" / "wsic_CMU-1-Small-Region.jpeg.tiff"]
+    project.add_image_set("set")
+    ids = [int(i) for i in project.add_images(paths, image_set="set")["image_id"]]
+    v = project.viewer(ids[0])
+    rec = Recorder(v)
+    v._on_msg(v, {"type": "hello"}, [])
+    v._on_msg(v, {"type": "navigate", "delta": 1}, [])
+    assert v.image == ids[1] and v._source["name"] == paths[1].name
+    assert rec.of("reset")[-1][0]["gen"] == v._gen  # the browser starts over with the new image
+    v._on_msg(v, {"type": "navigate", "delta": 1}, [])
+    assert v.image == ids[1] and "no further image" in rec.of("notice")[-1][0]["text"]
+    v._on_msg(v, {"type": "navigate", "delta": -1}, [])
+    assert v.image == ids[0]
+
+
+def test_a_slide_that_does_not_open_is_reported_in_the_widget(tmp_path):
+    bad = tmp_path / "broken.svs"
+    bad.write_bytes(b"not a slide at all")
+    v = SlideViewer(bad)
+    assert v._source["error"] and "Cannot open the slide" in v._source["error"]
+
+
+def test_leaflet_bridge(small_svs):
+    pytest.importorskip("ipyleaflet")
+    from exact_lab.widgets import leaflet
+
+    v = SlideViewer(small_svs)
+    v._source = {**v._source, "path": "slides/CMU 1.svs"}  # as if under the server's root
+    url = leaflet.tile_url(v, base_url="/user/alice/")
+    assert url.startswith("/user/alice/exact-lab/dz/slides/CMU%201.svs_files/{z}/{x}_{y}.jpeg?v=")
+    layer = leaflet.slide_layer(v, base_url="/")
+    ml = v._source["max_level"]
+    assert layer.max_native_zoom == ml and layer.tile_size == 254
+    assert leaflet.to_latlng(2 ** ml, 2 ** ml, ml) == (-1.0, 1.0)
+    m = leaflet.slide_map(v, base_url="/")
+    assert m.crs["name"] == "Simple"
+    v._source = {**v._source, "path": None, "token": None}
+    with pytest.raises(ValueError, match="not under the Jupyter server's root"):
+        leaflet.tile_url(v)

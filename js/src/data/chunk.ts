@@ -3,6 +3,15 @@
 import type { ChunkHeader, Kind, Shape } from "../protocol";
 import { GridIndex } from "./grid";
 
+/** Shapes per slice: small enough that a view at full resolution touches few of them. */
+export const SLICE = 2048;
+
+export interface Slice {
+  start: number;
+  end: number;
+  bbox: [number, number, number, number];
+}
+
 export class Chunk {
   readonly layer: string;
   readonly index: number;
@@ -81,6 +90,41 @@ export class Chunk {
       }
     }
     return (this._bounds = out);
+  }
+
+  private _slices: Slice[] | null = null;
+
+  /** Consecutive runs of shapes that are also compact on the slide (the kernel orders shapes
+   * along a Hilbert curve): the unit of culling, so only what the view holds is drawn. */
+  get slices(): Slice[] {
+    if (this._slices) return this._slices;
+    const out: Slice[] = [];
+    const b = this.bounds;
+    for (let start = 0; start < this.count; start += SLICE) {
+      const end = Math.min(this.count, start + SLICE);
+      let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      for (let i = start; i < end; i++) {
+        if (b[4 * i] < x0) x0 = b[4 * i];
+        if (b[4 * i + 1] < y0) y0 = b[4 * i + 1];
+        if (b[4 * i + 2] > x1) x1 = b[4 * i + 2];
+        if (b[4 * i + 3] > y1) y1 = b[4 * i + 3];
+      }
+      out.push({ start, end, bbox: [x0, y0, x1, y1] });
+    }
+    return (this._slices = out);
+  }
+
+  private _typical = -1;
+
+  /** Typical shape size (median of the larger side over a sample), in level-0 pixels. */
+  get typicalSize(): number {
+    if (this._typical >= 0) return this._typical;
+    const b = this.bounds;
+    const step = Math.max(1, Math.floor(this.count / 255));
+    const sizes: number[] = [];
+    for (let i = 0; i < this.count; i += step) sizes.push(Math.max(b[4 * i + 2] - b[4 * i], b[4 * i + 3] - b[4 * i + 1]));
+    sizes.sort((x, y) => x - y);
+    return (this._typical = sizes.length ? sizes[sizes.length >> 1] : 0);
   }
 
   get grid(): GridIndex {

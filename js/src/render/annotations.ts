@@ -12,7 +12,11 @@ import { buildDensity, densityCell, DensityMap } from "./density";
 import { intersects } from "../geometry";
 
 /** Above this many shapes of one layer in view, the layer is drawn as a density map. */
-export const DENSITY_LIMIT = 150_000;
+export const DENSITY_LIMIT = 100_000;
+/** ... and above this many when they are smaller than a pixel or two on screen: dots that
+ * small show where shapes are, which the density map shows better and far cheaper. */
+export const DENSITY_LIMIT_TINY = 5_000;
+const TINY_PX = 1.5;
 
 export interface ViewBox {
   bounds: [number, number, number, number];
@@ -22,13 +26,18 @@ export interface ViewBox {
 type Binary = { length: number; startIndices?: Uint32Array; attributes: Record<string, { value: Float32Array; size: number }> };
 
 export class AnnotationRenderer {
-  private chunkData = new WeakMap<Chunk, { version: number; data: Binary }>();
+  private sliceData = new WeakMap<Chunk, { version: number; data: (Binary | null)[] }>();
   private overlayData = new Map<string, { version: number; groups: Record<string, Binary | Shape[]> }>();
   private density = new Map<string, DensityMap>();
   private densityPending = new Set<string>();
   private selectionCache: { key: string; shapes: Shape[] } | null = null;
   /** which layers were drawn as density in the last frame (for the status line) */
   densityLayers = new Set<string>();
+
+  /** true while a density map is being (re)built: what is on screen is not final yet */
+  get busy(): boolean {
+    return this.densityPending.size > 0;
+  }
 
   constructor(private store: AnnotationStore, private size: () => [number, number], private requestRender: () => void) {}
 
@@ -41,9 +50,18 @@ export class AnnotationRenderer {
       const l = this.store.layers.get(meta.key);
       if (!l) continue;
       const color = hexToRgba(meta.color);
-      let inView = l.overlay.size;
-      for (const c of l.chunks) if (c && intersects(view.bounds, c.bbox)) inView += c.count - c.hiddenCount;
-      if (inView > DENSITY_LIMIT) {
+      // count what the view holds, slice by slice (a chunk can span much of the slide)
+      let inView = l.overlay.size, tiny = 0;
+      for (const c of l.chunks) {
+        if (!c || !intersects(view.bounds, c.bbox)) continue;
+        const small = c.typicalSize * view.scale < TINY_PX;
+        for (const sl of c.slices) {
+          if (!intersects(view.bounds, sl.bbox)) continue;
+          inView += sl.end - sl.start;
+          if (small) tiny += sl.end - sl.start;
+        }
+      }
+      if (inView > DENSITY_LIMIT || tiny > DENSITY_LIMIT_TINY) {
         this.densityLayers.add(meta.key);
         const [w, h] = this.size();
         const d = this.densityFor(meta, color, l.version, densityCell(w, h, view.scale));
@@ -60,10 +78,13 @@ export class AnnotationRenderer {
         continue;
       }
       for (const c of l.chunks) {
-        if (!c) continue;
-        const visible = intersects(view.bounds, c.bbox) && c.count > c.hiddenCount;
-        const layer = this.chunkLayer(meta, c, color, visible);
-        if (layer) out.push(layer);
+        if (!c || !intersects(view.bounds, c.bbox) || c.count === c.hiddenCount) continue;
+        const slices = c.slices;
+        for (let k = 0; k < slices.length; k++) {
+          if (!intersects(view.bounds, slices[k].bbox)) continue;
+          const layer = this.sliceLayer(meta, c, k, color);
+          if (layer) out.push(layer);
+        }
       }
       out.push(...this.overlayLayers(meta, color));
     }
@@ -90,20 +111,25 @@ export class AnnotationRenderer {
     return cached ?? null;
   }
 
-  private binary(c: Chunk): Binary {
-    const cached = this.chunkData.get(c);
-    if (cached && cached.version === c.version) return cached.data;
-    const data = c.hiddenCount ? filtered(c) : unfiltered(c);
-    this.chunkData.set(c, { version: c.version, data });
-    return data;
+  private binary(c: Chunk, k: number): Binary | null {
+    let cached = this.sliceData.get(c);
+    if (!cached || cached.version !== c.version) {
+      cached = { version: c.version, data: new Array(c.slices.length).fill(undefined) };
+      this.sliceData.set(c, cached);
+    }
+    if (cached.data[k] === undefined) {
+      const s = c.slices[k];
+      cached.data[k] = sliceBinary(c, s.start, s.end);
+    }
+    return cached.data[k];
   }
 
-  private chunkLayer(meta: LayerMeta, c: Chunk, color: RGBA, visible: boolean): Layer | null {
-    // Hidden chunks keep their layer (and GPU buffers) but skip drawing: panning back is free.
-    const id = `ann-${meta.key}-${c.index}`;
-    if (!visible && !this.chunkData.has(c)) return null;
-    const data = this.binary(c);
-    const common = { id, data, visible, opacity: meta.opacity, pickable: false };
+  private sliceLayer(meta: LayerMeta, c: Chunk, k: number, color: RGBA): Layer | null {
+    // Only slices in view become layers; leaving the view frees them, and coming back re-uploads
+    // a few kilobytes (views over the chunk's arrays, nothing is copied unless shapes are hidden).
+    const data = this.binary(c, k);
+    if (!data || !data.length) return null;
+    const common = { id: `ann-${meta.key}-${c.index}-${k}`, data, opacity: meta.opacity, pickable: false };
     switch (c.kind) {
       case "box":
         return new BoxLayer({
@@ -184,55 +210,57 @@ export class AnnotationRenderer {
   }
 }
 
-function unfiltered(c: Chunk): Binary {
-  switch (c.kind) {
-    case "box":
-      return { length: c.count, attributes: { getBounds: { value: c.coords, size: 4 } } };
-    case "point":
-      return { length: c.count, attributes: { getPosition: { value: c.coords, size: 2 } } };
-    case "path":
-      return { length: c.count, startIndices: c.offsets!.subarray(0, c.count), attributes: { getPath: { value: c.coords, size: 2 } } };
-    case "polygon": {
-      const rings = c.offsets!.length - 1;
-      return { length: rings, startIndices: c.offsets!.subarray(0, rings), attributes: { getPath: { value: c.coords, size: 2 } } };
-    }
-  }
-}
-
-/** A compact copy without the hidden shapes (they live in the overlay or are deleted). */
-function filtered(c: Chunk): Binary {
-  const keep: number[] = [];
-  for (let i = 0; i < c.count; i++) if (!c.hidden![i]) keep.push(i);
+/** Render data of shapes [start, end) of a chunk, without the hidden ones (they live in the
+ * overlay or are deleted): views over the chunk's arrays when nothing is hidden. */
+function sliceBinary(c: Chunk, start: number, end: number): Binary | null {
+  let hidden = 0;
+  if (c.hidden) for (let i = start; i < end; i++) hidden += c.hidden[i];
+  if (hidden === end - start) return null;
   if (c.kind === "box" || c.kind === "point") {
     const k = c.kind === "box" ? 4 : 2;
-    const out = new Float32Array(keep.length * k);
-    keep.forEach((i, j) => out.set(c.coords.subarray(k * i, k * i + k), k * j));
     const name = c.kind === "box" ? "getBounds" : "getPosition";
-    return { length: keep.length, attributes: { [name]: { value: out, size: k } } };
+    let value: Float32Array;
+    if (!hidden) value = c.coords.subarray(k * start, k * end);
+    else {
+      value = new Float32Array((end - start - hidden) * k);
+      let j = 0;
+      for (let i = start; i < end; i++) if (!c.hidden![i]) value.set(c.coords.subarray(k * i, k * i + k), k * j++);
+    }
+    return { length: value.length / k, attributes: { [name]: { value, size: k } } };
   }
+  // paths and polygon rings: a PathLayer path per line or ring
   const starts: number[] = [];
-  const parts: Float32Array[] = [];
-  let n = 0;
-  for (const i of keep) {
-    if (c.kind === "path") {
-      starts.push(n);
-      const [v0, v1] = c.vertexRange(i);
-      parts.push(c.coords.subarray(2 * v0, 2 * v1));
-      n += v1 - v0;
-    } else {
+  let v0 = -1, v1 = 0;
+  const parts: [number, number][] = [];
+  for (let i = start; i < end; i++) {
+    if (c.hidden && c.hidden[i]) continue;
+    const rings: [number, number][] = [];
+    if (c.kind === "path") rings.push(c.vertexRange(i));
+    else {
       const g = c.geomOffsets!, o = c.offsets!;
-      for (let r = g[i]; r < g[i + 1]; r++) {
-        starts.push(n);
-        parts.push(c.coords.subarray(2 * o[r], 2 * o[r + 1]));
-        n += o[r + 1] - o[r];
-      }
+      for (let r = g[i]; r < g[i + 1]; r++) rings.push([o[r], o[r + 1]]);
+    }
+    for (const [a, b] of rings) {
+      if (v0 < 0) v0 = a;
+      parts.push([a, b]);
+      v1 = b;
     }
   }
-  const coords = new Float32Array(n * 2);
-  let at = 0;
-  for (const p of parts) {
-    coords.set(p, at);
-    at += p.length;
+  if (!parts.length) return null;
+  let coords: Float32Array;
+  if (!hidden) {
+    coords = c.coords.subarray(2 * v0, 2 * v1);
+    for (const [a] of parts) starts.push(a - v0);
+  } else {
+    let n = 0;
+    for (const [a, b] of parts) n += b - a;
+    coords = new Float32Array(2 * n);
+    let at = 0;
+    for (const [a, b] of parts) {
+      starts.push(at / 2);
+      coords.set(c.coords.subarray(2 * a, 2 * b), at);
+      at += 2 * (b - a);
+    }
   }
   return { length: starts.length, startIndices: Uint32Array.from(starts), attributes: { getPath: { value: coords, size: 2 } } };
 }

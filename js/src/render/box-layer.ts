@@ -45,6 +45,7 @@ in vec4 instanceBounds;
 in vec3 instancePickingColors;
 out vec2 vLocal;
 out vec2 vHalf;
+out float vTiny;
 
 void main(void) {
   vec3 c0 = project_position(vec3(instanceBounds.xy, 0.0));
@@ -52,7 +53,10 @@ void main(void) {
   float commonPerPixel = project_pixel_size(1.0);
   vec2 sizePx = abs(c1.xy - c0.xy) / commonPerPixel;
   vec2 drawPx = max(sizePx, vec2(xlbox.minPixels));
-  vec2 halfPx = drawPx * 0.5 + xlbox.lineWidth * 0.5 + 1.0;
+  // a box smaller than its own outline is drawn as a solid dot: a quad of a few pixels instead of
+  // one padded for outline and antialiasing (software rasterisers pay per fragment)
+  vTiny = max(sizePx.x, sizePx.y) < xlbox.minPixels + xlbox.lineWidth ? 1.0 : 0.0;
+  vec2 halfPx = drawPx * 0.5 + (vTiny > 0.5 ? 0.0 : xlbox.lineWidth * 0.5 + 1.0);
   vec2 corner = positions.xy;
   vec2 centre = (c0.xy + c1.xy) * 0.5;
   vLocal = corner * halfPx;
@@ -72,9 +76,15 @@ const fs = /* glsl */ `\
 precision highp float;
 in vec2 vLocal;
 in vec2 vHalf;
+in float vTiny;
 out vec4 fragColor;
 
 void main(void) {
+  if (vTiny > 0.5) {
+    fragColor = vec4(xlbox.lineColor.rgb, xlbox.lineColor.a * layer.opacity);
+    DECKGL_FILTER_COLOR(fragColor, geometry);
+    return;
+  }
   float lw = xlbox.lineWidth;
   float d;
   if (xlbox.ellipse > 0.5) {

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 
 class Recorder:
-    """Collects what a viewer sends to the browser, decoded."""
+    """Collects what a viewer sends to the browser (content, buffers as bytes)."""
 
     def __init__(self, viewer):
         self.messages: list[tuple[dict, list]] = []
@@ -23,8 +22,3 @@ class Recorder:
 def browser_edit(viewer, seq, ops, coords=()):
     """What the front end sends for edits: ops + one float64 buffer of coordinates."""
     viewer._on_msg(viewer, {"type": "edits", "seq": seq, "ops": ops}, [memoryview(np.asarray(coords, np.float64))])
-
-
-@pytest.fixture
-def record():
-    return Recorder
