@@ -223,3 +223,17 @@ def test_leaflet_bridge(small_svs):
     v._source = {**v._source, "path": None, "token": None}
     with pytest.raises(ValueError, match="not under the Jupyter server's root"):
         leaflet.tile_url(v)
+
+
+def test_pseudonymised_images_never_show_their_path(project, small_svs, tmp_path, monkeypatch):
+    monkeypatch.setenv("EXACT_LAB_ALIASES", str(tmp_path / "aliases.json"))
+    row = project.add_images([small_svs], pseudonymize=True).iloc[0]
+    v = project.viewer(int(row["image_id"]))
+    src = v._source
+    assert src["token"] and src["path"] is None and src["abs_path"] is None
+    assert src["name"] == row["public_name"] != small_svs.name
+    state = json.dumps({k: x for k, x in v.get_state().items() if k != "_esm"}, default=str)
+    assert str(small_svs) not in state and small_svs.name not in state
+    from exact_lab.slides import aliases
+
+    assert aliases.resolve(src["token"]) == small_svs.resolve()
