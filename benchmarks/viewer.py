@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -310,6 +311,13 @@ def measure_ours(dt, kernel, n, row):
                                   " const [x0, y0, x1, y1] = v.camera.bounds();"
                                   " return v.session.store.within([x0, y0, x1, y1], v.layers).length; })()")
     row["ours_pan_full"] = frame_time_while_dragging(dt, ".xl-root .xl-canvas")
+    if os.environ.get("XL_BENCH_PROBE"):  # where does the time go at full resolution? (diagnostics)
+        kernel.run("v.annotations_visible = False")
+        row["probe_pan_hidden"] = frame_time_while_dragging(dt, ".xl-root .xl-canvas")
+        kernel.run("v.annotations_visible = True")
+        kernel.run("v.annotations_visible = True; v.remove_layer('boxes'); v.add_layer(pd.DataFrame({'geometry': shapely.points((df.xmin + df.xmax) / 2, (df.ymin + df.ymax) / 2)}), 'points')")
+        time.sleep(2)
+        row["probe_pan_points"] = frame_time_while_dragging(dt, ".xl-root .xl-canvas")
     kernel.run("v.close(); del df")
 
 

@@ -4,7 +4,7 @@ import type { ChunkHeader, Kind, Shape } from "../protocol";
 import { GridIndex } from "./grid";
 
 /** Shapes per slice: small enough that a view at full resolution touches few of them. */
-export const SLICE = 2048;
+export const SLICE = 1024;
 
 export interface Slice {
   start: number;

@@ -47,26 +47,30 @@ out vec2 vLocal;
 out vec2 vHalf;
 out float vTiny;
 
+// The viewer's view is always orthographic over Cartesian level-0 pixels, so world -> common is
+// one scale and offset: the general project_position() (mercator, globe, fp64 branches) costs
+// several times more per vertex in a software rasteriser.
+vec2 xl_common(vec2 world) {
+  return (world - project.coordinateOrigin.xy) * project.commonUnitsPerWorldUnit.xy;
+}
+
 void main(void) {
-  vec3 c0 = project_position(vec3(instanceBounds.xy, 0.0));
-  vec3 c1 = project_position(vec3(instanceBounds.zw, 0.0));
+  vec2 c0 = xl_common(instanceBounds.xy);
+  vec2 c1 = xl_common(instanceBounds.zw);
   float commonPerPixel = project_pixel_size(1.0);
-  vec2 sizePx = abs(c1.xy - c0.xy) / commonPerPixel;
+  vec2 sizePx = abs(c1 - c0) / commonPerPixel;
   vec2 drawPx = max(sizePx, vec2(xlbox.minPixels));
   // a box smaller than its own outline is drawn as a solid dot: a quad of a few pixels instead of
   // one padded for outline and antialiasing (software rasterisers pay per fragment)
   vTiny = max(sizePx.x, sizePx.y) < xlbox.minPixels + xlbox.lineWidth ? 1.0 : 0.0;
   vec2 halfPx = drawPx * 0.5 + (vTiny > 0.5 ? 0.0 : xlbox.lineWidth * 0.5 + 1.0);
   vec2 corner = positions.xy;
-  vec2 centre = (c0.xy + c1.xy) * 0.5;
   vLocal = corner * halfPx;
   vHalf = drawPx * 0.5;
-  geometry.worldPosition = vec3(mix(instanceBounds.xy, instanceBounds.zw, corner * 0.5 + 0.5), 0.0);
   geometry.pickingColor = instancePickingColors;
-  vec4 commonPos = vec4(centre + corner * halfPx * commonPerPixel, 0.0, 1.0);
+  vec4 commonPos = vec4((c0 + c1) * 0.5 + corner * halfPx * commonPerPixel, 0.0, 1.0);
   geometry.position = commonPos;
   gl_Position = project_common_position_to_clipspace(commonPos);
-  DECKGL_FILTER_GL_POSITION(gl_Position, geometry);
 }
 `;
 
