@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+# pytest-jupyter's jp_* fixtures (server-extension tests); plugins may only be named here.
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = (ROOT / ".." / "shared" / "data").resolve()
 
