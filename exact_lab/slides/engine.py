@@ -120,6 +120,10 @@ class TileEngine:
         if data is not None:
             return data
         with self._inflight_lock:  # someone already decoding it? wait for theirs
+            # Look again: a decode may have finished (and left in-flight) since the miss above.
+            data = self.cache.get(key)
+            if data is not None:
+                return data
             future = self._inflight.get(key)
             owner = future is None
             if owner:
