@@ -199,7 +199,13 @@ def run_cell(dt: DevTools) -> None:
 
 
 def frame_time_while_dragging(dt: DevTools, selector: str, seconds: float = 3.0) -> float:
-    """Median requestAnimationFrame interval (ms) while the mouse drags across ``selector``."""
+    """Median requestAnimationFrame interval (ms) while the mouse drags across ``selector``,
+    after a first drag that warms up (tiles of the region, shaders, the viewer's resolution)."""
+    _drag(dt, selector, 1.5)
+    return _drag(dt, selector, seconds)
+
+
+def _drag(dt: DevTools, selector: str, seconds: float) -> float:
     box = dt.eval("(() => { const el = document.querySelector(SEL); el.scrollIntoView({block: 'center'});"
                   " const s = el.getBoundingClientRect(); return [s.left, s.top, s.width, s.height]; })()"
                   .replace("SEL", json.dumps(selector)))

@@ -207,7 +207,10 @@ export class ViewerView {
       this.source = src;
       this.showBanner(null);
       if (!this.overview) {
-        this.overview = new Overview(meta, this.camera, () => this.requestFrame());
+        this.overview = new Overview(meta, this.camera, () => {
+          this.root.focus({ preventScroll: true }); // keys keep working after a click on the map
+          this.cameraChanged();
+        });
         this.root.append(this.overview.el);
       }
       this.overview.load(src, this.model.get("frame") || 0);

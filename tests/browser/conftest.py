@@ -19,6 +19,18 @@ DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 pytestmark = pytest.mark.browser
 
 
+# pytest-jupyter (loaded for the whole suite) makes every test own an asyncio loop and close it
+# afterwards; Playwright's sync API runs its own loop in this thread, which must stay open.
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop():
+    yield None
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup():
+    yield
+
+
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory, small_svs):
     if not Path(CHROMIUM).exists():

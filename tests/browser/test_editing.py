@@ -173,3 +173,33 @@ def test_keys_do_not_reach_jupyterlab(nb):
     assert nb.page.locator(".jp-Notebook .jp-Cell").count() == cells
     assert nb.page.evaluate("document.activeElement.classList.contains('xl-root')")
     nb.press("Escape")
+
+
+def test_c_toggles_draw_and_select_and_y_hides_annotations(nb):
+    nb.goto(1100, 1100, 1.0)  # the screening keys of the previous test moved the view
+    tool(nb, "polygon")
+    nb.click(900, 1300)  # focus: a click in the polygon tool adds a vertex...
+    nb.press("Escape")    # ...which Esc cancels
+    nb.press("c")
+    assert nb.kernel.wait("v.tool == 'select'")
+    nb.press("c")
+    assert nb.kernel.wait("v.tool == 'polygon'")
+    nb.press("y")
+    assert nb.kernel.wait("v.annotations_visible is False")
+    assert nb.js("v.renderer.layers(v.layers, {bounds: v.camera.bounds(), scale: v.camera.scale}, false).length") == 0
+    nb.press("y")
+    assert nb.kernel.wait("v.annotations_visible is True")
+    # style from Python: a hidden layer is neither drawn nor hit
+    nb.kernel.run("v.style_layer('tumor', visible=False)")
+    nb.page.wait_for_function("() => [...globalThis.__exactLabViewers].at(-1).layers.find(l => l.name === 'tumor').visible === false")
+    nb.kernel.run("v.style_layer('tumor', visible=True, color='#00ff00')")
+    nb.page.wait_for_function("() => [...globalThis.__exactLabViewers].at(-1).layers.find(l => l.name === 'tumor').color === '#00ff00'")
+
+
+def test_overview_click_jumps(nb):
+    ov = nb.page.locator(".xl-root .xl-overview").last.bounding_box()
+    nb.page.mouse.click(ov["x"] + ov["width"] * 0.25, ov["y"] + ov["height"] * 0.75)
+    cx, cy = nb.js("[v.camera.cx, v.camera.cy]")
+    w, h = nb.js("[v.meta.width, v.meta.height]")
+    assert abs(cx - 0.25 * w) < w * 0.02 and abs(cy - 0.75 * h) < h * 0.02
+    assert nb.kernel.wait(f"abs(v.view.get('x', 0) - {cx}) < 1")
