@@ -51,7 +51,9 @@ def lab(tmp_path_factory, small_svs):
     server.stop()
 
 
-@pytest.fixture(scope="session")
+# One Chromium per test module, not per session: while Playwright's sync API is alive it marks
+# its loop as running in this thread, which would break every asyncio test collected after these.
+@pytest.fixture(scope="module")
 def browser(lab):
     from playwright.sync_api import sync_playwright
 
