@@ -304,7 +304,10 @@ class SlideViewer(anywidget.AnyWidget):
         w, h = self._source.get("width") or 1, self._source.get("height") or 1
         cols = []
         for c in layer.columns:
-            if len(c) > encode.CHUNK_SIZE:
+            # always, not only above one chunk: the browser culls by slices of consecutive shapes,
+            # which are compact only in this order (unordered, every slice spans the slide and a
+            # full-resolution view drew all of them)
+            if len(c) > 1:
                 c = encode.reorder(c, encode.spatial_order(c.bounds, (0, 0, w, h)))
             cols.append(c)
         layer.columns = cols

@@ -1,4 +1,4 @@
-// deck.gl layers for the annotations: per chunk binary layers (boxes as instanced quads, points
+// deck.gl layers for the annotations: per chunk binary layers (boxes as quads, points
 // as instanced circles, paths and polygon outlines as binary PathLayers), the overlay of edited
 // shapes, density maps when zoomed out, and the selection highlight.
 import type { Layer } from "@deck.gl/core";

@@ -1,9 +1,16 @@
-// Boxes and ellipses as instanced quads: one vec4 per shape straight from the kernel's buffer,
-// no triangulation. The fragment shader draws the outline (and optional fill) in screen pixels,
-// and keeps every box at least `minPixels` wide so nothing disappears when zoomed out.
+// Boxes and ellipses as quads straight from the kernel's bounds, no triangulation. The fragment
+// shader draws the outline (and optional fill) in screen pixels, and keeps every box at least
+// `minPixels` wide so nothing disappears when zoomed out.
+//
+// Not instanced: each box is six vertices of one plain draw. SwiftShader (the software WebGL of
+// headless and GPU-less machines) runs an instanced draw one instance at a time, at ~15 us each,
+// which made a few thousand boxes in view cost 60-150 ms a frame; as plain triangles they cost
+// almost nothing. The bounds are repeated per vertex (16 floats more per box, for the slices in
+// view only) and the corner comes from gl_VertexID.
 import { Layer, project32, picking } from "@deck.gl/core";
 import type { DefaultProps, LayerProps, UpdateParameters } from "@deck.gl/core";
-import { Geometry, Model } from "@luma.gl/engine";
+import type { Buffer } from "@luma.gl/core";
+import { Model } from "@luma.gl/engine";
 import type { ShaderModule } from "@luma.gl/shadertools";
 
 type BoxUniforms = {
@@ -40,9 +47,7 @@ const boxUniforms = {
 const vs = /* glsl */ `\
 #version 300 es
 #define SHADER_NAME xl-box-layer-vertex-shader
-in vec3 positions;
-in vec4 instanceBounds;
-in vec3 instancePickingColors;
+in vec4 bounds;
 out vec2 vLocal;
 out vec2 vHalf;
 out float vTiny;
@@ -54,9 +59,13 @@ vec2 xl_common(vec2 world) {
   return (world - project.coordinateOrigin.xy) * project.commonUnitsPerWorldUnit.xy;
 }
 
+// two triangles per box: corners by the vertex's place in its six
+const vec2 CORNERS[6] = vec2[6](vec2(-1.0, -1.0), vec2(1.0, -1.0), vec2(-1.0, 1.0),
+                                vec2(-1.0, 1.0), vec2(1.0, -1.0), vec2(1.0, 1.0));
+
 void main(void) {
-  vec2 c0 = xl_common(instanceBounds.xy);
-  vec2 c1 = xl_common(instanceBounds.zw);
+  vec2 c0 = xl_common(bounds.xy);
+  vec2 c1 = xl_common(bounds.zw);
   float commonPerPixel = project_pixel_size(1.0);
   vec2 sizePx = abs(c1 - c0) / commonPerPixel;
   vec2 drawPx = max(sizePx, vec2(xlbox.minPixels));
@@ -64,10 +73,9 @@ void main(void) {
   // one padded for outline and antialiasing (software rasterisers pay per fragment)
   vTiny = max(sizePx.x, sizePx.y) < xlbox.minPixels + xlbox.lineWidth ? 1.0 : 0.0;
   vec2 halfPx = drawPx * 0.5 + (vTiny > 0.5 ? 0.0 : xlbox.lineWidth * 0.5 + 1.0);
-  vec2 corner = positions.xy;
+  vec2 corner = CORNERS[gl_VertexID % 6];
   vLocal = corner * halfPx;
   vHalf = drawPx * 0.5;
-  geometry.pickingColor = instancePickingColors;
   vec4 commonPos = vec4((c0 + c1) * 0.5 + corner * halfPx * commonPerPixel, 0.0, 1.0);
   geometry.position = commonPos;
   gl_Position = project_common_position_to_clipspace(commonPos);
@@ -130,30 +138,56 @@ const norm = (c: number[]): [number, number, number, number] => [c[0] / 255, c[1
 export class BoxLayer extends Layer<Required<BoxLayerProps>> {
   static layerName = "XlBoxLayer";
   static defaultProps = defaultProps;
-  declare state: { model?: Model };
+  declare state: { model?: Model; bounds?: Buffer };
 
   getShaders() {
     return super.getShaders({ vs, fs, modules: [project32, picking, boxUniforms] });
   }
 
-  initializeState() {
-    this.getAttributeManager()!.addInstanced({
-      instanceBounds: { size: 4, type: "float32", accessor: "getBounds" } as any,
-    });
+  // No attribute manager: the layer keeps its one vertex buffer itself (picking is done on the CPU).
+  protected _getAttributeManager(): null {
+    return null;
   }
+
+  initializeState() {}
 
   updateState(params: UpdateParameters<this>) {
     super.updateState(params);
     if (params.changeFlags.extensionsChanged || !this.state.model) {
       this.state.model?.destroy();
       this.state.model = this._getModel();
-      this.getAttributeManager()!.invalidateAll();
+      this.state.bounds?.destroy();
+      this.state.bounds = undefined;
     }
+    if (params.changeFlags.dataChanged || !this.state.bounds) this.uploadBounds();
+  }
+
+  finalizeState(context: any) {
+    super.finalizeState(context);
+    this.state.bounds?.destroy();
+  }
+
+  private uploadBounds(): void {
+    const src = this.props.data.attributes.getBounds.value;
+    const n = this.props.data.length;
+    const out = new Float32Array(n * 24);
+    for (let i = 0; i < n; i++) {
+      const x0 = src[4 * i], y0 = src[4 * i + 1], x1 = src[4 * i + 2], y1 = src[4 * i + 3];
+      for (let v = 0, o = 24 * i; v < 6; v++, o += 4) {
+        out[o] = x0; out[o + 1] = y0; out[o + 2] = x1; out[o + 3] = y1;
+      }
+    }
+    this.state.bounds?.destroy();
+    this.state.bounds = this.context.device.createBuffer({ data: out });
+    const model = this.state.model!;
+    model.setAttributes({ bounds: this.state.bounds });
+    model.setVertexCount(6 * n);
   }
 
   draw() {
     const p = this.props;
     const model = this.state.model!;
+    if (!this.props.data.length) return;
     model.shaderInputs.setProps({
       xlbox: {
         lineColor: norm(p.lineColor as number[]),
@@ -170,12 +204,9 @@ export class BoxLayer extends Layer<Required<BoxLayerProps>> {
     return new Model(this.context.device, {
       ...this.getShaders(),
       id: this.props.id,
-      bufferLayout: this.getAttributeManager()!.getBufferLayouts(),
-      geometry: new Geometry({
-        topology: "triangle-strip",
-        attributes: { positions: { size: 3, value: new Float32Array([-1, -1, 0, 1, -1, 0, -1, 1, 0, 1, 1, 0]) } },
-      }),
-      isInstanced: true,
+      bufferLayout: [{ name: "bounds", format: "float32x4" }],
+      topology: "triangle-list",
+      vertexCount: 0,
     });
   }
 }
