@@ -1,5 +1,5 @@
 // deck.gl layers for the annotations: per chunk binary layers (boxes as quads, points
-// as instanced circles, paths and polygon outlines as binary PathLayers), the overlay of edited
+// as circles, paths and polygon outlines as binary PathLayers), the overlay of edited
 // shapes, density maps when zoomed out, and the selection highlight.
 import type { Layer } from "@deck.gl/core";
 import { BitmapLayer, PathLayer, ScatterplotLayer, SolidPolygonLayer } from "@deck.gl/layers";
@@ -140,15 +140,16 @@ export class AnnotationRenderer {
           ellipse: meta.ellipse,
         } as any);
       case "point":
-        return new ScatterplotLayer({
+        // through the box layer, as circles of a fixed screen size: plain triangles, not the
+        // instances of a ScatterplotLayer (see box-layer.ts)
+        return new BoxLayer({
           ...common,
-          radiusUnits: "pixels",
-          getRadius: meta.point_radius,
-          getFillColor: color,
-          getLineColor: [0, 0, 0, 200],
-          stroked: true,
-          lineWidthUnits: "pixels",
-          getLineWidth: 1,
+          lineColor: [0, 0, 0, 200],
+          fillColor: color,
+          lineWidth: 1,
+          minPixels: 2 * meta.point_radius,
+          ellipse: true,
+          dots: true,
         } as any);
       case "path":
       case "polygon":

@@ -19,6 +19,7 @@ type BoxUniforms = {
   lineWidth: number;
   minPixels: number;
   ellipse: number;
+  dots: number;
 };
 
 const uniformBlock = /* glsl */ `\
@@ -28,6 +29,7 @@ uniform xlboxUniforms {
   float lineWidth;
   float minPixels;
   float ellipse;
+  float dots;
 } xlbox;
 `;
 
@@ -41,6 +43,7 @@ const boxUniforms = {
     lineWidth: "f32",
     minPixels: "f32",
     ellipse: "f32",
+    dots: "f32",
   },
 } as const satisfies ShaderModule<BoxUniforms>;
 
@@ -71,7 +74,7 @@ void main(void) {
   vec2 drawPx = max(sizePx, vec2(xlbox.minPixels));
   // a box smaller than its own outline is drawn as a solid dot: a quad of a few pixels instead of
   // one padded for outline and antialiasing (software rasterisers pay per fragment)
-  vTiny = max(sizePx.x, sizePx.y) < xlbox.minPixels + xlbox.lineWidth ? 1.0 : 0.0;
+  vTiny = xlbox.dots < 0.5 && max(sizePx.x, sizePx.y) < xlbox.minPixels + xlbox.lineWidth ? 1.0 : 0.0;
   vec2 halfPx = drawPx * 0.5 + (vTiny > 0.5 ? 0.0 : xlbox.lineWidth * 0.5 + 1.0);
   vec2 corner = CORNERS[gl_VertexID % 6];
   vLocal = corner * halfPx;
@@ -117,12 +120,14 @@ void main(void) {
 `;
 
 export type BoxLayerProps = LayerProps & {
-  data: { length: number; attributes: { getBounds: { value: Float32Array; size: 4 } } };
+  data: { length: number; attributes: { getBounds?: { value: Float32Array; size: 4 }; getPosition?: { value: Float32Array; size: 2 } } };
   lineColor?: [number, number, number, number];
   fillColor?: [number, number, number, number];
   lineWidth?: number;
   minPixels?: number;
   ellipse?: boolean;
+  /** points: `minPixels` wide circles (or squares) with outline and fill, however small the shape */
+  dots?: boolean;
 };
 
 const defaultProps: DefaultProps<BoxLayerProps> = {
@@ -131,6 +136,7 @@ const defaultProps: DefaultProps<BoxLayerProps> = {
   lineWidth: { type: "number", value: 1.5 },
   minPixels: { type: "number", value: 2 },
   ellipse: false,
+  dots: false,
 };
 
 const norm = (c: number[]): [number, number, number, number] => [c[0] / 255, c[1] / 255, c[2] / 255, (c[3] ?? 255) / 255];
@@ -168,11 +174,14 @@ export class BoxLayer extends Layer<Required<BoxLayerProps>> {
   }
 
   private uploadBounds(): void {
-    const src = this.props.data.attributes.getBounds.value;
+    // boxes give xmin, ymin, xmax, ymax; points x, y (a box of no size)
+    const attrs = this.props.data.attributes;
+    const src = (attrs.getBounds ?? attrs.getPosition!).value;
+    const k = attrs.getBounds ? 4 : 2;
     const n = this.props.data.length;
     const out = new Float32Array(n * 24);
     for (let i = 0; i < n; i++) {
-      const x0 = src[4 * i], y0 = src[4 * i + 1], x1 = src[4 * i + 2], y1 = src[4 * i + 3];
+      const x0 = src[k * i], y0 = src[k * i + 1], x1 = src[k * i + k - 2], y1 = src[k * i + k - 1];
       for (let v = 0, o = 24 * i; v < 6; v++, o += 4) {
         out[o] = x0; out[o + 1] = y0; out[o + 2] = x1; out[o + 3] = y1;
       }
@@ -195,6 +204,7 @@ export class BoxLayer extends Layer<Required<BoxLayerProps>> {
         lineWidth: p.lineWidth,
         minPixels: p.minPixels,
         ellipse: p.ellipse ? 1 : 0,
+        dots: p.dots ? 1 : 0,
       },
     });
     model.draw(this.context.renderPass);
