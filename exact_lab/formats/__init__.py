@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._common import Parsed
+from ._common import Parsed, gc_paused
 from ._types import resolve_types
 from .registry import ALIASES, FORMATS, resolve, sniff
 
@@ -27,12 +27,14 @@ __all__ = [
 ]
 
 
+@gc_paused()
 def read(path, format: str | None = None, *, images: pd.DataFrame | None = None, **options) -> Parsed:
     """Parse an annotation file or folder without touching any project."""
     name, module, implied = resolve(format or sniff(path))
     return module.read(path, images=images, **{**implied, **options})
 
 
+@gc_paused()
 def write(path, format: str, annotations: pd.DataFrame, images: pd.DataFrame,
           types: pd.DataFrame, **options) -> dict:
     """Write annotations (as ``Project.annotations`` returns them) in a format; returns a report."""
@@ -42,6 +44,7 @@ def write(path, format: str, annotations: pd.DataFrame, images: pd.DataFrame,
     return report
 
 
+@gc_paused()
 def import_annotations(project, path, format: str | None = None, *, image_set: str | None = None,
                        type_map: dict | None = None, create_types: bool = True, **options) -> dict:
     """Import a file into a project in one transaction and return the report."""
@@ -106,6 +109,7 @@ def _for_store(ann: pd.DataFrame) -> pd.DataFrame:
     return ann
 
 
+@gc_paused()
 def export_annotations(project, path, format: str, version=None, image_set: str | None = None,
                        types=None, **options) -> dict:
     """Write a project's annotations (optionally at a version, of an image set or types)."""
@@ -154,6 +158,7 @@ def frames_from_parsed(parsed: Parsed) -> tuple[pd.DataFrame, pd.DataFrame, pd.D
     return out, img, tps
 
 
+@gc_paused()
 def convert(src, dst, to_format: str, *, from_format: str | None = None,
             read_options: dict | None = None, **write_options) -> dict:
     """File to file in another format, without a project."""
