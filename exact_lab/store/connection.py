@@ -121,6 +121,9 @@ class Store:
         con.execute(f"USE {LAKE}")
         # Our own retry loop (run_transaction) decides how long to persist.
         con.execute("SET ducklake_max_retry_count = 100")
+        # DuckLake never rewrites a data file in place (new files get new names), so their
+        # Parquet footers can be kept between queries: a viewport query then reads no metadata.
+        con.execute("SET parquet_metadata_cache = true")
 
     # -- use ---------------------------------------------------------------------------------
     def sql(self, query: str, params=None):
