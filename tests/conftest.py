@@ -38,6 +38,20 @@ def small_svs(shared_data) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def slide_cache(tmp_path_factory):
+    """Built levels and converted pyramids go to a folder of this test run, not ~/.cache (and not
+    to the per-test HOME that pytest-jupyter sets)."""
+    folder = tmp_path_factory.mktemp("exact-lab-cache")
+    old = os.environ.get("EXACT_LAB_CACHE")
+    os.environ["EXACT_LAB_CACHE"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("EXACT_LAB_CACHE", None)
+    else:
+        os.environ["EXACT_LAB_CACHE"] = old
+
+
 @pytest.fixture
 def project(tmp_path):
     import exact_lab as xl

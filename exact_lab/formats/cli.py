@@ -71,38 +71,32 @@ class _Progress:
 
 
 def run_import(args) -> int:
-    from .. import open_project
     from . import import_annotations
 
-    proj = open_project(args.project, user=args.user)
     type_map = dict(m.split("=", 1) for m in args.map)
-    bar = _Progress(2, "import")
-    t0 = time.perf_counter()
-    try:
-        bar.step("reading and storing")
-        report = import_annotations(proj, args.path, format=args.format, image_set=args.image_set,
-                                    type_map=type_map or None, create_types=not args.no_create_types,
-                                    **_options(args.option))
-        bar.step("done")
-    finally:
-        bar.close()
-        proj.close()
-    report["seconds"] = round(time.perf_counter() - t0, 3)
-    _print(report, args.json)
-    return 0
+    return _run(args, "import", "reading and storing", lambda proj: import_annotations(
+        proj, args.path, format=args.format, image_set=args.image_set, type_map=type_map or None,
+        create_types=not args.no_create_types, **_options(args.option)))
 
 
 def run_export(args) -> int:
-    from .. import open_project
     from . import export_annotations
 
+    return _run(args, "export", "reading and writing", lambda proj: export_annotations(
+        proj, args.path, args.format, version=args.version, image_set=args.image_set, types=args.types,
+        **_options(args.option)))
+
+
+def _run(args, label: str, doing: str, work) -> int:
+    """Open the project, run ``work(project)`` under a progress bar, print its report."""
+    from .. import open_project
+
     proj = open_project(args.project, user=args.user)
-    bar = _Progress(2, "export")
+    bar = _Progress(2, label)
     t0 = time.perf_counter()
     try:
-        bar.step("reading and writing")
-        report = export_annotations(proj, args.path, args.format, version=args.version,
-                                    image_set=args.image_set, types=args.types, **_options(args.option))
+        bar.step(doing)
+        report = work(proj)
         bar.step("done")
     finally:
         bar.close()

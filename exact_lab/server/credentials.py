@@ -9,9 +9,7 @@ full check; failures are never remembered.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
+from .expiring import ExpiringCache
 
 TTL = 10.0
 MAX_ENTRIES = 256
@@ -25,37 +23,15 @@ def credentials_key(request) -> tuple:
             token[-1] if token else None)
 
 
-class CredentialCache:
+class CredentialCache(ExpiringCache):
     def __init__(self, ttl: float = TTL, max_entries: int = MAX_ENTRIES):
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self._entries: OrderedDict[tuple, tuple[float, object, tuple]] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(ttl, max_entries)
 
     def lookup(self, request) -> tuple[object, tuple] | None:
         """(user, response headers Jupyter added) if these credentials passed recently, else None."""
-        key = credentials_key(request)
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            expires, user, headers = entry
-            if expires < time.monotonic():
-                del self._entries[key]
-                return None
-            return user, headers
+        return self.get(credentials_key(request))
 
     def remember(self, request, user, headers: tuple = ()) -> None:
         """Record credentials that just passed authentication and authorization."""
-        if not user:
-            return
-        key = credentials_key(request)
-        with self._lock:
-            self._entries[key] = (time.monotonic() + self.ttl, user, tuple(headers))
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        if user:
+            self.put(credentials_key(request), (user, tuple(headers)))

@@ -8,10 +8,9 @@ sees a changed or removed file).
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
+
+from .expiring import ExpiringCache
 
 TTL = 2.0
 MAX_ENTRIES = 1024
@@ -25,30 +24,13 @@ class OpenedRoute:
 
 class OpenedRoutes:
     def __init__(self, ttl: float = TTL, max_entries: int = MAX_ENTRIES):
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self._entries: OrderedDict[tuple, tuple[float, OpenedRoute]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache = ExpiringCache(ttl, max_entries)
 
     def get(self, root: str, route: str) -> OpenedRoute | None:
-        key = (root, route)
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            if entry[0] < time.monotonic():
-                del self._entries[key]
-                return None
-            return entry[1]
+        return self._cache.get((root, route))
 
     def put(self, root: str, route: str, opened: OpenedRoute) -> None:
-        key = (root, route)
-        with self._lock:
-            self._entries[key] = (time.monotonic() + self.ttl, opened)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+        self._cache.put((root, route), opened)
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self._cache.clear()

@@ -19,19 +19,6 @@ NDPI = "hamamatsu/test3-DAPI-2-(387).ndpi"
 OME = "ome_tiff/4D-series.ome.tiff"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def slide_cache(tmp_path_factory):
-    """Built levels go to a folder of this test run (pytest-jupyter moves HOME per test)."""
-    folder = tmp_path_factory.mktemp("exact-lab-cache")
-    old = os.environ.get("EXACT_LAB_CACHE")
-    os.environ["EXACT_LAB_CACHE"] = str(folder)
-    yield folder
-    if old is None:
-        os.environ.pop("EXACT_LAB_CACHE", None)
-    else:
-        os.environ["EXACT_LAB_CACHE"] = old
-
-
 @pytest.fixture
 def jp_server_config():
     return Config({"ServerApp": {"jpserver_extensions": {"exact_lab": True}}})

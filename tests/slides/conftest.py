@@ -1,26 +1,13 @@
-"""Fixtures for the slide tests: the real slides, a private cache folder, damaged copies."""
+"""Fixtures for the slide tests: the real slides and damaged copies (the run's own cache folder
+is set up in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from exact_lab.slides import forget
-
-
-@pytest.fixture(scope="session", autouse=True)
-def slide_cache(tmp_path_factory):
-    """Built levels and converted pyramids go to a folder of this test run, not ~/.cache."""
-    folder = tmp_path_factory.mktemp("exact-lab-cache")
-    old = os.environ.get("EXACT_LAB_CACHE")
-    os.environ["EXACT_LAB_CACHE"] = str(folder)
-    yield folder
-    if old is None:
-        os.environ.pop("EXACT_LAB_CACHE", None)
-    else:
-        os.environ["EXACT_LAB_CACHE"] = old
 
 
 @pytest.fixture(scope="session")
