@@ -1,5 +1,5 @@
 // deck.gl layers for the annotations: per chunk binary layers (boxes as quads, points
-// as circles, paths and polygon outlines as binary PathLayers), the overlay of edited
+// as circles, paths and polygon outlines as segments), the overlay of edited
 // shapes, density maps when zoomed out, and the selection highlight.
 import type { Layer } from "@deck.gl/core";
 import { BitmapLayer, PathLayer, ScatterplotLayer, SolidPolygonLayer } from "@deck.gl/layers";
@@ -7,6 +7,7 @@ import type { Chunk } from "../data/chunk";
 import type { AnnotationStore } from "../data/store";
 import type { LayerMeta, Shape } from "../protocol";
 import { BoxLayer } from "./box-layer";
+import { SegmentLayer } from "./segment-layer";
 import { hexToRgba, RGBA, SELECTED, SELECTED_FILL } from "./colors";
 import { buildDensity, densityCell, DensityMap } from "./density";
 import { intersects } from "../geometry";
@@ -153,14 +154,11 @@ export class AnnotationRenderer {
         } as any);
       case "path":
       case "polygon":
-        return new PathLayer({
+        return new SegmentLayer({
           ...common,
-          _pathType: c.kind === "polygon" ? "loop" : "open",
-          widthUnits: "pixels",
-          getWidth: meta.line_width,
-          getColor: color,
-          jointRounded: false,
-          capRounded: false,
+          loop: c.kind === "polygon",
+          width: meta.line_width,
+          color,
         } as any);
     }
   }

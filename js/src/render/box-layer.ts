@@ -1,17 +1,11 @@
 // Boxes and ellipses as quads straight from the kernel's bounds, no triangulation. The fragment
 // shader draws the outline (and optional fill) in screen pixels, and keeps every box at least
-// `minPixels` wide so nothing disappears when zoomed out.
-//
-// Not instanced: each box is six vertices of one plain draw. SwiftShader (the software WebGL of
-// headless and GPU-less machines) runs an instanced draw one instance at a time, at ~15 us each,
-// which made a few thousand boxes in view cost 60-150 ms a frame; as plain triangles they cost
-// almost nothing. The bounds are repeated per vertex (16 floats more per box, for the slices in
-// view only) and the corner comes from gl_VertexID.
-import { Layer, project32, picking } from "@deck.gl/core";
-import type { DefaultProps, LayerProps, UpdateParameters } from "@deck.gl/core";
-import type { Buffer } from "@luma.gl/core";
-import { Model } from "@luma.gl/engine";
+// `minPixels` wide so nothing disappears when zoomed out. Plain triangles, not instances: see
+// quad-layer.ts.
+import { project32, picking } from "@deck.gl/core";
+import type { DefaultProps, LayerProps } from "@deck.gl/core";
 import type { ShaderModule } from "@luma.gl/shadertools";
+import { norm, QuadLayer, XL_COMMON } from "./quad-layer";
 
 type BoxUniforms = {
   lineColor: [number, number, number, number];
@@ -50,25 +44,19 @@ const boxUniforms = {
 const vs = /* glsl */ `\
 #version 300 es
 #define SHADER_NAME xl-box-layer-vertex-shader
-in vec4 bounds;
+in vec4 quad; // xmin, ymin, xmax, ymax
 out vec2 vLocal;
 out vec2 vHalf;
 out float vTiny;
 
-// The viewer's view is always orthographic over Cartesian level-0 pixels, so world -> common is
-// one scale and offset: the general project_position() (mercator, globe, fp64 branches) costs
-// several times more per vertex in a software rasteriser.
-vec2 xl_common(vec2 world) {
-  return (world - project.coordinateOrigin.xy) * project.commonUnitsPerWorldUnit.xy;
-}
-
+${XL_COMMON}
 // two triangles per box: corners by the vertex's place in its six
 const vec2 CORNERS[6] = vec2[6](vec2(-1.0, -1.0), vec2(1.0, -1.0), vec2(-1.0, 1.0),
                                 vec2(-1.0, 1.0), vec2(1.0, -1.0), vec2(1.0, 1.0));
 
 void main(void) {
-  vec2 c0 = xl_common(bounds.xy);
-  vec2 c1 = xl_common(bounds.zw);
+  vec2 c0 = xl_common(quad.xy);
+  vec2 c1 = xl_common(quad.zw);
   float commonPerPixel = project_pixel_size(1.0);
   vec2 sizePx = abs(c1 - c0) / commonPerPixel;
   vec2 drawPx = max(sizePx, vec2(xlbox.minPixels));
@@ -139,65 +127,30 @@ const defaultProps: DefaultProps<BoxLayerProps> = {
   dots: false,
 };
 
-const norm = (c: number[]): [number, number, number, number] => [c[0] / 255, c[1] / 255, c[2] / 255, (c[3] ?? 255) / 255];
-
-export class BoxLayer extends Layer<Required<BoxLayerProps>> {
+export class BoxLayer extends QuadLayer<Required<BoxLayerProps>> {
   static layerName = "XlBoxLayer";
   static defaultProps = defaultProps;
-  declare state: { model?: Model; bounds?: Buffer };
 
   getShaders() {
     return super.getShaders({ vs, fs, modules: [project32, picking, boxUniforms] });
   }
 
-  // No attribute manager: the layer keeps its one vertex buffer itself (picking is done on the CPU).
-  protected _getAttributeManager(): null {
-    return null;
-  }
-
-  initializeState() {}
-
-  updateState(params: UpdateParameters<this>) {
-    super.updateState(params);
-    if (params.changeFlags.extensionsChanged || !this.state.model) {
-      this.state.model?.destroy();
-      this.state.model = this._getModel();
-      this.state.bounds?.destroy();
-      this.state.bounds = undefined;
-    }
-    if (params.changeFlags.dataChanged || !this.state.bounds) this.uploadBounds();
-  }
-
-  finalizeState(context: any) {
-    super.finalizeState(context);
-    this.state.bounds?.destroy();
-  }
-
-  private uploadBounds(): void {
+  protected quads(): Float32Array {
     // boxes give xmin, ymin, xmax, ymax; points x, y (a box of no size)
     const attrs = this.props.data.attributes;
-    const src = (attrs.getBounds ?? attrs.getPosition!).value;
-    const k = attrs.getBounds ? 4 : 2;
-    const n = this.props.data.length;
-    const out = new Float32Array(n * 24);
-    for (let i = 0; i < n; i++) {
-      const x0 = src[k * i], y0 = src[k * i + 1], x1 = src[k * i + k - 2], y1 = src[k * i + k - 1];
-      for (let v = 0, o = 24 * i; v < 6; v++, o += 4) {
-        out[o] = x0; out[o + 1] = y0; out[o + 2] = x1; out[o + 3] = y1;
-      }
+    if (attrs.getBounds) return attrs.getBounds.value.subarray(0, 4 * this.props.data.length);
+    const xy = attrs.getPosition!.value;
+    const out = new Float32Array(4 * this.props.data.length);
+    for (let i = 0; i < out.length / 4; i++) {
+      out[4 * i] = out[4 * i + 2] = xy[2 * i];
+      out[4 * i + 1] = out[4 * i + 3] = xy[2 * i + 1];
     }
-    this.state.bounds?.destroy();
-    this.state.bounds = this.context.device.createBuffer({ data: out });
-    const model = this.state.model!;
-    model.setAttributes({ bounds: this.state.bounds });
-    model.setVertexCount(6 * n);
+    return out;
   }
 
-  draw() {
+  protected uniforms() {
     const p = this.props;
-    const model = this.state.model!;
-    if (!this.props.data.length) return;
-    model.shaderInputs.setProps({
+    return {
       xlbox: {
         lineColor: norm(p.lineColor as number[]),
         fillColor: norm(p.fillColor as number[]),
@@ -206,17 +159,6 @@ export class BoxLayer extends Layer<Required<BoxLayerProps>> {
         ellipse: p.ellipse ? 1 : 0,
         dots: p.dots ? 1 : 0,
       },
-    });
-    model.draw(this.context.renderPass);
-  }
-
-  protected _getModel(): Model {
-    return new Model(this.context.device, {
-      ...this.getShaders(),
-      id: this.props.id,
-      bufferLayout: [{ name: "bounds", format: "float32x4" }],
-      topology: "triangle-list",
-      vertexCount: 0,
-    });
+    };
   }
 }
