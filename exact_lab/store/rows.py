@@ -73,7 +73,12 @@ def spatial_order(frame: pd.DataFrame) -> np.ndarray | None:
     bands and viewport queries skip the rest); None when the rows stay as they are."""
     if len(frame) <= SORT_ABOVE or not all(c in frame.columns for c in _BOX_COLUMNS):
         return None
-    return np.argsort(frame["ymin"].to_numpy(dtype=np.float64), kind="stable")
+    top = np.nan_to_num(frame["ymin"].to_numpy(dtype=np.float64))  # bad values are refused later
+    lo, hi = top.min(), top.max()
+    # 65,536 bands, far narrower than a row group's: numpy sorts 16-bit keys by radix in linear
+    # time (a stable float sort of a million tops took 0.15 s)
+    band = ((top - lo) * (65535 / max(hi - lo, 1e-9))).astype(np.uint16)
+    return np.argsort(band, kind="stable")
 
 
 def in_input_order(values: pa.Array, order: np.ndarray | None) -> pa.Array:
