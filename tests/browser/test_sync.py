@@ -58,6 +58,8 @@ def test_second_viewer_in_the_same_kernel_shows_edits_at_once(nb):
 def test_edits_from_python_show_in_the_viewers(nb):
     nb.kernel.run("proj.add_annotations(pd.DataFrame({'image_id': [iid], 'type': ['cell'], 'geometry': [shapely.box(800, 800, 860, 850)]}))")
     nb.page.wait_for_function("() => [...globalThis.__exactLabViewers].every(v => v.session.store.count('t:1') === 1)", timeout=5000)
+    counts = nb.page.evaluate("() => [...globalThis.__exactLabViewers].map(v => v.session.store.count('t:1'))")
+    assert counts == [1, 1], counts  # both viewers of the notebook
 
 
 def test_an_edit_in_another_kernel_shows_within_two_seconds(nb):

@@ -41,7 +41,7 @@ def _run_writers(location, data, image_id, tmp_path):
     return {f"user{k}": json.loads(out.read_text()) for k, out in enumerate(outs)}
 
 
-def _check(location, data, made):
+def _assert_every_edit_stored(location, data, made):
     import exact_lab as xl
 
     proj = xl.open_project(location, data=data, user="checker")
@@ -70,7 +70,7 @@ def test_four_processes_write_to_one_embedded_project(tmp_path, small_svs):
     location = tmp_path / "shared-project"
     image_id = _prepare(location, None, small_svs)
     made = _run_writers(location, None, image_id, tmp_path)
-    _check(location, None, made)
+    _assert_every_edit_stored(location, None, made)
 
 
 @pytest.mark.slow
@@ -79,4 +79,4 @@ def test_four_processes_write_to_one_team_project(tmp_path, small_svs, team_cata
     location, data = team_catalog
     image_id = _prepare(location, data, small_svs)
     made = _run_writers(location, data, image_id, tmp_path)
-    _check(location, data, made)
+    _assert_every_edit_stored(location, data, made)

@@ -67,9 +67,7 @@ void main(void) {
   vec2 corner = CORNERS[gl_VertexID % 6];
   vLocal = corner * halfPx;
   vHalf = drawPx * 0.5;
-  vec4 commonPos = vec4((c0 + c1) * 0.5 + corner * halfPx * commonPerPixel, 0.0, 1.0);
-  geometry.position = commonPos;
-  gl_Position = project_common_position_to_clipspace(commonPos);
+  xl_emit((c0 + c1) * 0.5 + corner * halfPx * commonPerPixel);
 }
 `;
 

@@ -12,12 +12,18 @@ import type { UpdateParameters } from "@deck.gl/core";
 import type { Buffer } from "@luma.gl/core";
 import { Model } from "@luma.gl/engine";
 
-/** World -> common space in one scale and offset: the view is always orthographic over Cartesian
+/** World -> common space in one scale and offset (and a vertex placed there): the view is always orthographic over Cartesian
  * level-0 pixels, and the general project_position() (mercator, globe, fp64 branches) costs
  * several times more per vertex in a software rasteriser. */
 export const XL_COMMON = /* glsl */ `\
 vec2 xl_common(vec2 world) {
   return (world - project.coordinateOrigin.xy) * project.commonUnitsPerWorldUnit.xy;
+}
+
+// Put this vertex at a point of common space.
+void xl_emit(vec2 commonXY) {
+  geometry.position = vec4(commonXY, 0.0, 1.0);
+  gl_Position = project_common_position_to_clipspace(geometry.position);
 }
 `;
 

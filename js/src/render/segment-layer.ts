@@ -46,9 +46,7 @@ void main(void) {
   vec2 corner = CORNERS[gl_VertexID % 6];
   vPos = dir * (corner.x > 0.5 ? len + pad : -pad) + across * corner.y * pad;
   vEnd = d;
-  vec4 commonPos = vec4(c0 + vPos * commonPerPixel, 0.0, 1.0);
-  geometry.position = commonPos;
-  gl_Position = project_common_position_to_clipspace(commonPos);
+  xl_emit(c0 + vPos * commonPerPixel);
 }
 `;
 
