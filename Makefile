@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 HEADLESS ?=
 
-.PHONY: setup system-deps demo demo-headless test test-fast bench js clean
+.PHONY: setup system-deps demo demo-headless test test-fast lint bench js clean
 
 setup: system-deps $(STAMP) exact_lab/static/viewer.js
 
@@ -32,7 +32,12 @@ demo: setup
 demo-headless: setup
 	$(VENV)/bin/exact-lab demo --headless
 
-test: setup
+# ruff for Python, tsc in strict mode for the front end; `make test` runs it first.
+lint: setup
+	$(VENV)/bin/ruff check .
+	cd js && npx tsc --noEmit
+
+test: setup lint
 	$(PY) -m pytest -ra
 
 test-fast: setup

@@ -61,9 +61,10 @@ def main(argv=None):
     ap.add_argument("--keep", help="keep the generated file and project in this folder")
     args = ap.parse_args(argv)
 
+    from pycocotools.coco import COCO
+
     import exact_lab as xl
     from exact_lab import formats
-    from pycocotools.coco import COCO
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="exact-lab-bench-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,6 @@ import os
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -461,8 +460,9 @@ def report(slides: list[Path], work: Path, args) -> None:
             raw_cold, raw_warm = best[RAW]
             print(f"  -- {mode}")
             for name, (cold, warm) in best.items():
-                spread = lambda kind: "/".join(f"{getattr(run[kind], 'rate'):.0f}" for run in
-                                               ({"cold": c, "warm": w} for c, w in runs[name]))
+                def spread(kind):
+                    return "/".join(f"{run[kind].rate:.0f}" for run in
+                                                               ({"cold": c, "warm": w} for c, w in runs[name]))
                 print(f"  {name:<36} cold {cold.text()}  x{cold.rate / raw_cold.rate:4.2f} raw   [rounds {spread('cold')}]")
                 print(f"  {'':<36} warm {warm.text()}  x{warm.rate / raw_warm.rate:4.2f} raw   [rounds {spread('warm')}]")
                 results[(which, mode, name)] = {"cold": cold.__dict__ | {"rate": cold.rate},

@@ -30,7 +30,7 @@ def current_user() -> str:
     return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
 
 
-def open_project(location, data: str | None = None, user: str | None = None, *, read_only: bool = False) -> "Project":
+def open_project(location, data: str | None = None, user: str | None = None, *, read_only: bool = False) -> Project:
     """Open (or create) a project.
 
     ``location`` is a folder (embedded store: SQLite catalog + Parquet files, created if missing)

@@ -11,7 +11,6 @@ Readers are pure (file -> Parsed); the store sees a file only once it parsed com
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

@@ -7,7 +7,6 @@ rows get a meta dict only when they carry something beyond the box.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +15,17 @@ import shapely
 
 from . import _geometry as G
 from ._common import (
-    Parsed, dump_json, fail, fmt, image_table, is_missing, load_json, meta_of, source_label,
-    table, type_info, unique_names,
+    Parsed,
+    dump_json,
+    fail,
+    image_table,
+    is_missing,
+    load_json,
+    meta_of,
+    source_label,
+    table,
+    type_info,
+    unique_names,
 )
 
 # Annotation keys the reader turns into columns; anything else is kept in meta["coco"].

@@ -14,10 +14,7 @@ import numpy as np
 import shapely
 
 from . import _geometry as G
-from ._common import (
-    UNCLASSIFIED, Parsed, fail, fmt, image_table, is_missing, meta_of, source_label, table,
-    type_info,
-)
+from ._common import UNCLASSIFIED, Parsed, fail, fmt, image_table, is_missing, meta_of, source_label, table, type_info
 
 _SHAPES = ("box", "polygon", "polyline", "points", "ellipse", "mask", "tag", "cuboid", "skeleton")
 
@@ -53,7 +50,7 @@ def read(path, *, images=None, **_) -> Parsed:
     names = [r if b in clash else b for r, b in zip(refs, bases)]
     if clash:
         warnings.append(f"{len(clash)} image name(s) repeat across subsets; those images are named subset/name")
-    for k, (im, name) in enumerate(zip(elements, names)):
+    for im, name in zip(elements, names):
         w, h = _int_attr(path, im, "width"), _int_attr(path, im, "height")
         meta = {key: im.get(key) for key in ("id", "subset", "task_id") if im.get(key) is not None}
         img_rows.append({"name": name, "width": w, "height": h, "meta": meta or None})

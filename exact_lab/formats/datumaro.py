@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +10,17 @@ import shapely
 
 from . import _geometry as G
 from ._common import (
-    Parsed, dump_json, fail, image_table, is_missing, load_json, meta_of, source_label, table,
-    type_info, unique_names,
+    Parsed,
+    dump_json,
+    fail,
+    image_table,
+    is_missing,
+    load_json,
+    meta_of,
+    source_label,
+    table,
+    type_info,
+    unique_names,
 )
 
 

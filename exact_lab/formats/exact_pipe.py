@@ -19,7 +19,7 @@ import numpy as np
 import shapely
 
 from . import _geometry as G
-from ._common import Parsed, fail, fmt, image_table, is_missing, meta_of, read_text, source_label, table, type_info
+from ._common import Parsed, fail, image_table, is_missing, read_text, table, type_info
 
 _KEY = re.compile(r"^([xy])(\d+)$")
 
@@ -108,7 +108,7 @@ def write(path, annotations, images, types, **_) -> dict:
     path = Path(path)
     out = path if path.suffix else path / "annotations.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
-    tinfo = type_info(types)
+    type_info(types)
     ann = annotations
     if "deleted" in ann:
         ann = ann[~ann["deleted"].fillna(False).astype(bool)]

@@ -19,9 +19,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from . import _geometry as G
 from ._common import Parsed, fail, fmt, image_table, is_missing, meta_of, read_text, table
-
 from .exact_pipe import vector_points
 
 DEFAULT = {

@@ -14,8 +14,18 @@ import shapely
 
 from . import _geometry as G
 from ._common import (
-    IMAGE_SUFFIXES, Parsed, dump_json, fail, image_table, is_missing, load_json, meta_of, number,
-    source_label, table, type_info,
+    IMAGE_SUFFIXES,
+    Parsed,
+    dump_json,
+    fail,
+    image_table,
+    is_missing,
+    load_json,
+    meta_of,
+    number,
+    source_label,
+    table,
+    type_info,
 )
 
 

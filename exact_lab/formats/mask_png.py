@@ -13,9 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _geometry as G
-from ._common import (
-    IMAGE_SUFFIXES, Parsed, fail, image_table, is_missing, meta_of, read_text, source_label, table, type_info,
-)
+from ._common import IMAGE_SUFFIXES, Parsed, fail, image_table, is_missing, meta_of, read_text, source_label, table, type_info
 
 VOC_NAMES = ["background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair",
              "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
@@ -91,7 +89,7 @@ def read(path, *, images=None, classes=None, labelmap=None, **_) -> Parsed:
         for i, n in enumerate(names):
             hints[n] = {"vector_type": "mask", "meta": {"class_index": i}}
             if colors and i < len(colors) and colors[i]:
-                hints[n]["color"] = "#%02x%02x%02x" % tuple(colors[i])
+                hints[n]["color"] = "#{:02x}{:02x}{:02x}".format(*tuple(colors[i]))
     return Parsed(annotations=table(rows), images=image_table(imgs), types=hints, warnings=warnings)
 
 

@@ -15,10 +15,7 @@ import shapely
 import shapely.geometry
 
 from . import _geometry as G
-from ._common import (
-    UNCLASSIFIED, Parsed, dump_json, fail, image_table, is_missing, load_json, meta_of,
-    source_label, table, type_info,
-)
+from ._common import UNCLASSIFIED, Parsed, dump_json, fail, image_table, load_json, meta_of, source_label, table, type_info
 
 
 def image_for_file(path: Path, image, images, warnings) -> str:
@@ -116,7 +113,7 @@ def _feature(f, where, feat, image, hints):
 
 def _color(rgb, packed):
     if isinstance(rgb, list) and len(rgb) >= 3:
-        return "#%02x%02x%02x" % tuple(int(v) & 255 for v in rgb[:3])
+        return "#{:02x}{:02x}{:02x}".format(*tuple(int(v) & 255 for v in rgb[:3]))
     if isinstance(packed, int):
         return "#%06x" % (packed & 0xFFFFFF)
     return None

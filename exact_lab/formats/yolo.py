@@ -13,7 +13,6 @@ labels, else from the project's images, else the import stops with an error nami
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +22,17 @@ import yaml
 
 from . import _geometry as G
 from ._common import (
-    IMAGE_SUFFIXES, Parsed, fail, fmt, image_size_from_file, image_table, is_missing, read_text,
-    source_label, table, type_info, unique_names,
+    Parsed,
+    fail,
+    fmt,
+    image_size_from_file,
+    image_table,
+    is_missing,
+    read_text,
+    source_label,
+    table,
+    type_info,
+    unique_names,
 )
 
 _RASTER = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif"}
@@ -450,7 +458,7 @@ def _class_ids(tinfo, ann):
 def _write_layout(root: Path, layout, names, lines, sizes, images) -> list[str]:
     files = []
     stems = {}
-    for iid, (w, h, name) in sizes.items():
+    for iid, (_w, _h, name) in sizes.items():
         stems[iid] = Path(name).stem
     if layout == "darknet":
         data = root / "obj_train_data"
@@ -459,7 +467,7 @@ def _write_layout(root: Path, layout, names, lines, sizes, images) -> list[str]:
         (root / "obj.data").write_text(
             f"classes = {len(names)}\ntrain = data/train.txt\nnames = data/obj.names\nbackup = backup/\n")
         listing = []
-        for iid, (w, h, name) in sizes.items():
+        for iid, (_w, _h, name) in sizes.items():
             (data / f"{stems[iid]}.txt").write_text("".join(ln + "\n" for ln in lines.get(iid, [])))
             listing.append(f"data/obj_train_data/{name}")
         (root / "train.txt").write_text("\n".join(listing) + "\n")

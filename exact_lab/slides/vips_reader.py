@@ -21,7 +21,7 @@ import pyvips
 from PIL import Image
 
 from .base import Slide
-from .pyramid import open_pages, pyramid_dir, save_pyramid, FORMAT_VERSION
+from .pyramid import FORMAT_VERSION, open_pages, pyramid_dir, save_pyramid
 from .vipsutil import fetch, from_pil, to_display
 
 KEEP_IN_MEMORY_PIXELS = 1_000_000

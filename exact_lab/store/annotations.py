@@ -9,8 +9,7 @@ import pyarrow.compute as pc
 
 from ..errors import InvalidValueError, UnknownAnnotationError
 from .geometry import bounds_of, from_wkb_array, to_geometry_array, validate, wkb_array
-from .rows import (SORT_ABOVE, as_frame, build_annotation_table, in_input_order, normalize_uuids,
-                   spatial_order, uuid_strings)
+from .rows import SORT_ABOVE, as_frame, build_annotation_table, in_input_order, normalize_uuids, spatial_order, uuid_strings
 from .schema import ANNOTATION_COLUMNS
 from .util import dump_meta, load_meta_column, utcnow
 

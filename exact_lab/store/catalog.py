@@ -9,12 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import (
-    DuplicateNameError,
-    InvalidValueError,
-    UnknownImageError,
-    UnknownTypeError,
-)
+from ..errors import DuplicateNameError, InvalidValueError, UnknownImageError, UnknownTypeError
 from .geometry import normalize_vector_type
 from .util import check_color, dump_meta, load_meta_column, next_id, utcnow
 

@@ -84,7 +84,7 @@ class ImportMixin:
                     geoms = to_geometry_array(table.loc[table["type"] == name, "geometry"].to_numpy()) \
                         if "geometry" in table.columns else np.array([None], dtype=object)
                     vector_type = _fitting_type(geoms)
-                type_id = self._insert_type(
+                self._insert_type(
                     con, name, normalize_vector_type(vector_type), color=spec.get("color"),
                     default_size=spec.get("default_size"), node_count=spec.get("node_count"),
                     meta=spec.get("meta"),

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import InvalidGeometryError, InvalidValueError, UnknownImageError
-from .geometry import box_wkb_array, bounds_of, to_geometry_array, validate, wkb_array
+from .geometry import bounds_of, box_wkb_array, to_geometry_array, validate, wkb_array
 from .schema import ANNOTATION_COLUMNS
 from .util import dump_meta, utcnow
 

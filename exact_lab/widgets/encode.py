@@ -197,7 +197,7 @@ def _ragged(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 def chunk_payloads(c: Columns, id_start: int, chunk_size: int = CHUNK_SIZE):
     """Yield (header fields, buffers) for each chunk of the columns; ids are consecutive."""
     n = len(c)
-    for k, a in enumerate(range(0, n, chunk_size)):
+    for _k, a in enumerate(range(0, n, chunk_size)):
         b = min(n, a + chunk_size)
         bounds = c.bounds[a:b]
         bbox = [float(bounds[:, 0].min()), float(bounds[:, 1].min()), float(bounds[:, 2].max()), float(bounds[:, 3].max())]

@@ -263,7 +263,7 @@ class SlideViewer(anywidget.AnyWidget):
 
     def _load_annotations(self) -> None:
         """(Re)build every type layer from the backend; user layers keep their data."""
-        user = [l for l in self._layer_map.values() if l.source == "user"]
+        user = [layer for layer in self._layer_map.values() if layer.source == "user"]
         self._layer_map = {}
         self._ids.clear()
         self._next_id = 0

@@ -11,7 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from labserver import CHROMIUM, CHROMIUM_ARGS, Kernel, Lab, notebook_json  # noqa: F401
 
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"

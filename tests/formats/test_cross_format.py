@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-import shapely
-
 from exact_lab import formats
 
 from .conftest import assert_same_annotations, same_geometry

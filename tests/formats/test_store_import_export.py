@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import shapely
 
 import exact_lab as xl
 from exact_lab import formats

@@ -13,7 +13,6 @@ import pytest
 from PIL import Image
 from traitlets.config import Config
 
-
 CMU = "aperio/CMU-1-Small-Region.svs"
 NDPI = "hamamatsu/test3-DAPI-2-(387).ndpi"
 OME = "ome_tiff/4D-series.ome.tiff"

@@ -25,7 +25,7 @@ async def test_routes_live_under_the_prefix(root_slides, raw_get, jp_root_dir, j
     assert urls["dzi"].startswith("/user/alice/exact-lab/dz/")
     dzi = await raw_get(urls["dzi"])
     assert dzi.code == 200 and b"Width=\"2220\"" in dzi.body
-    for attempt in range(2):  # the handler, then the fast path
+    for _attempt in range(2):  # the handler, then the fast path
         tile = await raw_get(urls["tiles"].format(level=12, col=1, row=2))
         assert tile.code == 200 and image(tile).shape == (256, 256, 3)
         assert tile.headers["Cache-Control"].endswith("immutable")

@@ -52,7 +52,7 @@ async def test_unsupported_files_answer_415_and_the_server_keeps_serving(damaged
 async def test_a_tile_that_cannot_be_read_answers_500(damaged, fetch, jp_root_dir):
     ok = await fetch("exact-lab", "dz", "zeroed.svs_files", "12", "0_0.jpeg")
     assert ok.code == 200
-    for attempt in range(2):  # the second time through the fast path
+    for _attempt in range(2):  # the second time through the fast path
         bad = await fetch("exact-lab", "dz", "zeroed.svs_files", "12", "8_11.jpeg")
         data = body(bad)
         assert bad.code == 500 and "zeroed.svs" in data["message"] and str(jp_root_dir) not in data["message"]

@@ -55,7 +55,7 @@ def _assert_every_edit_stored(location, data, made):
         assert (mine["creator"] == user).all()
         moved = mine[mine["description"].str.endswith("moved")]
         assert len(moved) == ROUNDS  # every update survived, none was dropped
-        for uuid, row in moved.iterrows():
+        for _uuid, row in moved.iterrows():
             r = int(row["description"].split("-")[1])
             assert row["geometry"].bounds == (100 * r, 0, 100 * r + 5, 5)
     # every commit is a snapshot, and they interleave: the writers really ran at once

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-import shapely
 from shapely.geometry import Point, Polygon, box
 
 from exact_lab.errors import UnknownAnnotationError, UnknownVersionError, VersionExistsError

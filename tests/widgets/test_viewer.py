@@ -8,10 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-
+import traitlets
 from recorder import Recorder, browser_edit
 
-import exact_lab as xl
 from exact_lab.widgets import SlideViewer
 
 
@@ -105,7 +104,7 @@ def test_goto_and_fit_are_small_traits(small_svs):
     assert v._goto["x"] == 100 and v._goto["scale"] == 0.5
     v.fit((0, 0, 10, 10))
     assert v._goto["bbox"] == [0, 0, 10, 10]
-    with pytest.raises(Exception):
+    with pytest.raises(traitlets.TraitError):
         v.tool = "laser"
 
 
