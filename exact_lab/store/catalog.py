@@ -7,6 +7,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DuplicateNameError, InvalidValueError, UnknownImageError, UnknownTypeError
@@ -266,7 +267,8 @@ class CatalogMixin:
         ids = set(by_name.values())
         out = {}
         for name in names:
-            if isinstance(name, (int,)) and not isinstance(name, bool) and int(name) in ids:
+            # any integer (Python or numpy) is an id; floats are not (2.5 must not become 2)
+            if isinstance(name, (int, np.integer)) and not isinstance(name, (bool, np.bool_)) and int(name) in ids:
                 out[name] = int(name)
             elif name in by_name:
                 out[name] = by_name[name]

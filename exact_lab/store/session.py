@@ -9,10 +9,12 @@ import logging
 import threading
 import weakref
 
+import numpy as np
 import pandas as pd
 
-from ..errors import CommitFailedError, InvalidValueError
-from .annotations import EDITABLE, apply_changes, insert_table, set_flag
+from ..errors import CommitFailedError, InvalidValueError, UnknownAnnotationError
+from .annotations import EDITABLE, apply_changes, current_rows, insert_table, set_flag
+from .geometry import to_geometry_array, validate
 from .rows import as_frame, build_annotation_table, normalize_uuids, uuid_strings
 
 log = logging.getLogger(__name__)
@@ -52,10 +54,15 @@ class EditSession:
         return list(frame["uuid"])
 
     def update(self, uuid: str, **fields) -> None:
+        """Queue a change of one annotation. The new state is checked now (the uuid must exist,
+        the geometry must fit the annotation's type), so a bad edit raises here instead of
+        failing every later commit."""
         unknown = set(fields) - set(EDITABLE)
         if unknown:
             raise InvalidValueError(f"cannot change {', '.join(sorted(unknown))}; editable: {', '.join(EDITABLE)}")
         uuid = normalize_uuids([uuid])[0]
+        if fields.get("geometry") is not None or fields.get("type") is not None or fields.get("type_id") is not None:
+            self._check_update(uuid, fields)
         with self._lock:
             for frame in self._adds:  # still queued: change the pending row itself
                 hit = frame["uuid"] == uuid
@@ -84,6 +91,32 @@ class EditSession:
             for uuid in normalize_uuids(list(uuids)):
                 self._changes.setdefault(uuid, {})["deleted"] = value
             self._schedule()
+
+    def _check_update(self, uuid: str, fields: dict) -> None:
+        project = self._project
+        new_type = fields.get("type_id", fields.get("type"))
+        with self._lock:
+            queued = next((f for f in self._adds if (f["uuid"] == uuid).any()), None)
+        if queued is not None:
+            row = queued[queued["uuid"] == uuid].iloc[0]
+            current_type = row["type_id"] if "type_id" in queued.columns else row["type"]
+        else:
+            with project._store.lock:  # read without flushing: the queue stays as it is
+                stored = current_rows(project._store.con, [uuid])
+            if stored.empty:
+                raise UnknownAnnotationError(f"no annotation {uuid} in this project")
+            current_type = int(stored["type_id"].iat[0])
+        key = current_type if new_type is None else new_type
+        type_id = project._type_ids([key])[key]
+        if fields.get("geometry") is not None:
+            vector_type = project._lookups().vector_types[type_id]
+            geoms = to_geometry_array(np.array([fields["geometry"]], dtype=object))
+            validate(geoms, np.array([vector_type], dtype=object))
+
+    def is_pending(self, uuid: str) -> bool:
+        """Whether an edit of this annotation is queued and not committed yet."""
+        with self._lock:
+            return uuid in self._changes or any((f["uuid"] == uuid).any() for f in self._adds)
 
     @property
     def pending(self) -> int:

@@ -7,7 +7,7 @@ import time
 import pytest
 from shapely.geometry import Point, box
 
-from exact_lab.errors import InvalidGeometryError
+from exact_lab.errors import InvalidGeometryError, UnknownAnnotationError, UnknownTypeError
 
 
 @pytest.fixture
@@ -83,3 +83,38 @@ def test_changes_since_for_other_kernels(proj):
     assert changed["uuid"].tolist() == [uuid] and changed["deleted"].iloc[0]
     again, nothing = proj.changes_since(snapshot)
     assert again == snapshot and nothing.empty
+
+
+def test_an_update_is_checked_when_it_is_queued(proj):
+    proj.session.interval = 60
+    stored = proj.add_annotations([{"image_id": proj.image_id, "type": "mitosis", "geometry": box(0, 0, 5, 5)}])[0]
+    queued = proj.session.add({"image_id": proj.image_id, "type": "mitosis", "geometry": box(0, 0, 5, 5)})[0]
+    for uuid in (stored, queued):  # a point does not fit a box type, whether stored or still queued
+        with pytest.raises(InvalidGeometryError):
+            proj.session.update(uuid, geometry=Point(1, 1))
+    with pytest.raises(UnknownAnnotationError):
+        proj.session.update("00000000-0000-4000-8000-000000000000", geometry=box(1, 1, 2, 2))
+    proj.session.update(stored, type="cell", geometry=Point(2, 2))  # a new type with a fitting shape
+    assert proj.session.pending == 2 and proj.flush() == 2
+    assert proj.annotations(uuids=[stored])["type"].iat[0] == "cell"
+
+
+def test_is_pending_names_the_annotations_with_queued_edits(proj):
+    proj.session.interval = 60
+    added = proj.session.add({"image_id": proj.image_id, "type": "cell", "geometry": Point(1, 1)})[0]
+    stored = proj.add_annotations([{"image_id": proj.image_id, "type": "cell", "geometry": Point(2, 2)}])[0]
+    assert proj.session.is_pending(added) is False  # add_annotations flushed the queue first
+    proj.session.update(stored, geometry=Point(3, 3))
+    assert proj.session.is_pending(stored) and not proj.session.is_pending(added)
+    proj.flush()
+    assert not proj.session.is_pending(stored)
+
+
+def test_type_ids_of_any_integer_kind_but_not_fractions(proj):
+    import numpy as np
+
+    cell = proj._type_ids(["cell"])["cell"]
+    assert proj._type_ids([np.int64(cell)]) == {np.int64(cell): cell}
+    assert proj._type_ids([np.int32(cell)])[np.int32(cell)] == cell
+    with pytest.raises(UnknownTypeError):
+        proj._type_ids([cell + 0.5])
