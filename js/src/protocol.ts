@@ -1,20 +1,80 @@
-// Shapes of the messages exchanged with the kernel (exact_lab/widgets/protocol.py is the other
-// half). Bulk geometry always travels in binary buffers; JSON carries only small headers.
+// Every message between the browser and the kernel, both directions: the mirror of
+// exact_lab/widgets/protocol.py, with the same interface names and fields
+// (tests/widgets/test_protocol.py compares the two). JSON headers only: bulk data travels in the
+// binary buffers each message's comment describes. Coordinates are level-0 image pixels.
+//
+// Keep each field on one line as `name: type;` or `name?: type;`: the agreement test reads them.
 
 export type Kind = "box" | "point" | "path" | "polygon";
+export type Level = "info" | "warn" | "error";
 
-/** One annotation in editable form: flat level-0 pixel coordinates [x0, y0, x1, y1, ...]. */
-export interface Shape {
+// -- parts of messages and of widget state --------------------------------------------------------
+
+/** One shape of an `upsert`: its coordinates are the next 2 * n floats of the buffer. */
+export interface ShapeHeader {
   id: number;
   layer: string;
   kind: Kind;
-  /** box: [xmin, ymin, xmax, ymax]; point: [x, y]; path/polygon: vertices (rings not closed). */
-  coords: number[];
-  /** polygon only: start vertex of each ring (rings[0] === 0); absent means one ring. */
+  n: number;
   rings?: number[];
   uuid?: string;
 }
 
+/** Add or change one shape; its 2 * n coordinates follow the previous op's in the buffer. */
+export interface PutOp {
+  op: "put";
+  id: number;
+  layer: string;
+  kind: Kind;
+  n: number;
+  rings?: number[];
+  uuid?: string;
+}
+
+export interface DeleteOp {
+  op: "delete";
+  id: number;
+}
+
+export interface EditError {
+  id: number;
+  error: string;
+}
+
+/** The `_source` trait: what the browser needs to fetch and place the slide's tiles. */
+export interface SourceMeta {
+  name: string;
+  width: number;
+  height: number;
+  max_level: number;
+  tile_size: number;
+  overlap: number;
+  format: string;
+  mpp: number | null;
+  objective_power: number | null;
+  frames: number;
+  hash: string | null;
+  path: string | null;
+  abs_path: string | null;
+  token: string | null;
+  comm: boolean;
+  error: string | null;
+}
+
+/** One entry of the `_types` trait: an annotation type the viewer can draw. */
+export interface TypeMeta {
+  index: number;
+  type_id: number | string;
+  name: string;
+  vector_type: string;
+  color: string;
+  default_width: number | null;
+  default_height: number | null;
+  key: string | null;
+  layer: string;
+}
+
+/** One entry of the `_layers` trait: a layer's identity, look and size. */
 export interface LayerMeta {
   key: string;
   name: string;
@@ -32,44 +92,21 @@ export interface LayerMeta {
   count: number;
 }
 
-export interface TypeMeta {
-  index: number;
-  type_id: number | string;
-  name: string;
-  vector_type: string;
-  color: string;
-  default_width: number | null;
-  default_height: number | null;
-  key: string | null; // number key that picks it, "1".."9","0"
-  layer: string; // layer key that holds annotations of this type
+// -- kernel to browser ----------------------------------------------------------------------------
+
+/** A new generation of layer data follows; everything of older generations is dropped. */
+export interface ResetMsg {
+  type: "reset";
+  gen: number;
 }
 
-export interface SourceMeta {
-  name: string;
-  width: number;
-  height: number;
-  max_level: number; // Deep Zoom level of full resolution
-  tile_size: number;
-  overlap: number;
-  format: string;
-  mpp: number | null;
-  objective_power: number | null;
-  frames: number;
-  hash: string | null;
-  /** server-root-relative path, when the kernel could work it out */
-  path: string | null;
-  /** absolute path, so the browser can make it relative to the server root itself */
-  abs_path: string | null;
-  /** opaque alias for pseudonymised images: routes use "@token" instead of the path */
-  token: string | null;
-  comm: boolean; // the kernel can serve tiles over the comm
-  error?: string | null;
-}
-
-/** Header of a binary chunk: one slice (<= 65536 shapes) of one layer, spatially compact. */
-export interface ChunkHeader {
+/** One slice (<= 65,536 shapes) of one layer; ids consecutive from id_start. Buffers: float32
+ * coordinates, then path: uint32 vertex offsets per shape; polygon: uint32 vertex offsets per
+ * ring and uint32 ring offsets per shape. */
+export interface ChunkMsg {
   type: "chunk";
   gen: number;
+  batch: number;
   layer: string;
   chunk: number;
   kind: Kind;
@@ -78,16 +115,175 @@ export interface ChunkHeader {
   bbox: [number, number, number, number];
 }
 
-export interface UpsertHeader {
-  type: "upsert";
+/** Every chunk of `batch` has been sent. */
+export interface DoneMsg {
+  type: "done";
   gen: number;
-  /** one entry per shape; coordinates are consecutive in buffers[0] (float64) */
-  shapes: { id: number; layer: string; kind: Kind; n: number; rings?: number[]; uuid?: string }[];
-  /** "committed": the store's state after a commit; "remote": someone else's edit */
-  reason: string;
+  batch: number;
 }
 
-/** Edit operations sent to the kernel. Coordinates of `put` ops follow each other in one buffer. */
-export type EditOp =
-  | { op: "put"; id: number; uuid?: string; layer: string; kind: Kind; n: number; rings?: number[] }
-  | { op: "delete"; id: number };
+/** Shapes to add or replace. Buffer: float64 coordinates of every shape, one after another. */
+export interface UpsertMsg {
+  type: "upsert";
+  gen: number;
+  shapes: ShapeHeader[];
+  reason: "committed" | "remote";
+}
+
+/** Shapes to take away. Buffer: float64 ids. */
+export interface RemoveMsg {
+  type: "remove";
+  gen: number;
+}
+
+/** The selection, set from Python. Buffer: float64 ids. */
+export interface SelectMsg {
+  type: "select";
+  gen: number;
+}
+
+/** A layer was removed: every chunk and shape of it goes. */
+export interface DropMsg {
+  type: "drop";
+  gen: number;
+  layer: string;
+}
+
+/** The kernel applied the `edits` message `seq`; refused ops are listed with the reason. */
+export interface AckMsg {
+  type: "ack";
+  seq: number;
+  errors: EditError[];
+}
+
+/** How many edits the store's session still has to commit (0: all saved). */
+export interface SavedMsg {
+  type: "saved";
+  pending: number;
+}
+
+/** Answer to a `tile` request over the comm. Buffer (when ok): the encoded image. */
+export interface TileReplyMsg {
+  type: "tile";
+  req: number;
+  ok: boolean;
+  mime?: string;
+  error?: string;
+}
+
+/** A line for the status bar. */
+export interface NoticeMsg {
+  type: "notice";
+  text: string;
+  level?: Level;
+}
+
+export type ToBrowser =
+  | ResetMsg
+  | ChunkMsg
+  | DoneMsg
+  | UpsertMsg
+  | RemoveMsg
+  | SelectMsg
+  | DropMsg
+  | AckMsg
+  | SavedMsg
+  | TileReplyMsg
+  | NoticeMsg;
+
+// -- browser to kernel ----------------------------------------------------------------------------
+
+/** A view is ready: send it everything. */
+export interface HelloMsg {
+  type: "hello";
+}
+
+/** A Deep Zoom tile over the comm (front ends without the server extension). */
+export interface TileRequestMsg {
+  type: "tile";
+  req: number;
+  level: number;
+  col: number;
+  row: number;
+  frame: number;
+  format: string;
+}
+
+/** The tile left the view before it arrived. */
+export interface TileCancelMsg {
+  type: "tile_cancel";
+  req: number;
+}
+
+/** Edits made in the browser, by id. Buffer: float64 coordinates of the put ops in order. */
+export interface EditsMsg {
+  type: "edits";
+  seq: number;
+  ops: (PutOp | DeleteOp)[];
+}
+
+/** What the user selected. Buffer: float64 ids. */
+export interface SelectionMsg {
+  type: "selection";
+  gen: number;
+}
+
+/** A batch of chunks is on screen: timings for viewer.perf and the benchmark. */
+export interface DrawnMsg {
+  type: "drawn";
+  gen: number;
+  batch: number;
+  since_hello_ms: number;
+  receive_ms: number;
+  render_ms: number;
+  bytes: number;
+}
+
+/** q / e: the previous or next image of the viewer's image set. */
+export interface NavigateMsg {
+  type: "navigate";
+  delta: number;
+}
+
+/** w a s d moved the view by one screen; `bounds` is the view after the move. */
+export interface ScreeningMsg {
+  type: "screening";
+  dx: number;
+  dy: number;
+  bounds: [number, number, number, number];
+}
+
+/** f: verify what is selected. Buffer: float64 ids of the selection. */
+export interface VerifyMsg {
+  type: "verify";
+}
+
+export type ToKernel =
+  | HelloMsg
+  | TileRequestMsg
+  | TileCancelMsg
+  | EditsMsg
+  | SelectionMsg
+  | DrawnMsg
+  | NavigateMsg
+  | ScreeningMsg
+  | VerifyMsg;
+
+// -- the browser's own forms ----------------------------------------------------------------------
+
+/** One annotation in editable form: flat coordinates [x0, y0, x1, y1, ...]. */
+export interface Shape {
+  id: number;
+  layer: string;
+  kind: Kind;
+  /** box: [xmin, ymin, xmax, ymax]; point: [x, y]; path/polygon: vertices (rings not closed). */
+  coords: number[];
+  /** polygon only: start vertex of each ring (rings[0] === 0); absent means one ring. */
+  rings?: number[];
+  uuid?: string;
+}
+
+export type EditOp = PutOp | DeleteOp;
+/** @deprecated names of the first version of this file */
+export type ChunkHeader = ChunkMsg;
+export type UpsertHeader = UpsertMsg;
