@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FormatError
+from ..shared import json_default
 
 # Columns a reader fills; ``shape`` is the reader's own word for the drawn shape (box, ellipse,
 # polygon, mask, point, line, polyline, global) and is used only to pick annotation types.
@@ -202,23 +203,11 @@ def dump_json(obj, path, *, indent=False):
         import orjson
 
         opts = orjson.OPT_SERIALIZE_NUMPY | (orjson.OPT_INDENT_2 if indent else 0)
-        Path(path).write_bytes(orjson.dumps(obj, option=opts, default=_json_default))
+        Path(path).write_bytes(orjson.dumps(obj, option=opts, default=json_default))
     except ImportError:
         import json
 
-        Path(path).write_text(json.dumps(obj, indent=2 if indent else None, default=_json_default))
-
-
-def _json_default(value):
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+        Path(path).write_text(json.dumps(obj, indent=2 if indent else None, default=json_default))
 
 
 def meta_of(value) -> dict:

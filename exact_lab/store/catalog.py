@@ -11,18 +11,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DuplicateNameError, InvalidValueError, UnknownImageError, UnknownTypeError
+from ..shared import palette_color
 from .geometry import normalize_vector_type
 from .util import check_color, dump_meta, load_meta_column, next_id, utcnow
 
 MODES = ("cooperative", "blind", "second_opinion")
 ROLES = ("admin", "member")
-
-# Distinct colours handed to new types that come without one.
-PALETTE = [
-    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6",
-    "#bcf60c", "#fabebe", "#008080", "#e6beff", "#9a6324", "#800000", "#aaffc3",
-]
-
 
 def pseudonym(name: str, when: _dt.datetime | None = None) -> str:
     """``yymmdd-hhmm-`` plus a short hash of the original name, keeping the extension."""
@@ -215,7 +209,7 @@ class CatalogMixin:
         if sort_order is None:
             sort_order = int(con.execute("SELECT coalesce(max(sort_order), 0) + 1 FROM annotation_types").fetchone()[0])
         if color is None:
-            color = PALETTE[(type_id - 1) % len(PALETTE)]
+            color = palette_color(type_id - 1)
         width, height = default_size if default_size is not None else (None, None)
         if closed is None:
             closed = vector_type in ("box", "fixed_box", "ellipse", "polygon", "mask")

@@ -99,17 +99,22 @@ class EditSession:
             queued = next((f for f in self._adds if (f["uuid"] == uuid).any()), None)
         if queued is not None:
             row = queued[queued["uuid"] == uuid].iloc[0]
-            current_type = row["type_id"] if "type_id" in queued.columns else row["type"]
-        else:
-            with project._store.lock:  # read without flushing: the queue stays as it is
-                stored = current_rows(project._store.con, [uuid])
-            if stored.empty:
-                raise UnknownAnnotationError(f"no annotation {uuid} in this project")
-            current_type = int(stored["type_id"].iat[0])
-        key = current_type if new_type is None else new_type
-        type_id = project._type_ids([key])[key]
+            queued_type = row["type_id"] if "type_id" in queued.columns else row["type"]
+
+        def read(con):  # one read, retried like a commit when other writers hold the catalog
+            if queued is None:
+                stored = current_rows(con, [uuid])
+                if stored.empty:
+                    raise UnknownAnnotationError(f"no annotation {uuid} in this project")
+                current = int(stored["type_id"].iat[0])
+            else:
+                current = queued_type
+            key = current if new_type is None else new_type
+            type_id = project._type_ids([key], con=con)[key]
+            return con.execute("SELECT vector_type FROM annotation_types WHERE type_id = ?", [type_id]).fetchone()[0]
+
+        vector_type = project._store.run_transaction(read)
         if fields.get("geometry") is not None:
-            vector_type = project._lookups().vector_types[type_id]
             geoms = to_geometry_array(np.array([fields["geometry"]], dtype=object))
             validate(geoms, np.array([vector_type], dtype=object))
 

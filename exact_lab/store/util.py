@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidValueError
+from ..shared import json_default
 
 
 def utcnow() -> _dt.datetime:
@@ -26,19 +27,7 @@ def dump_meta(value) -> str | None:
         return None
     if isinstance(value, str):
         return json.dumps(json.loads(value))  # validate: meta must be JSON
-    return json.dumps(value, default=_json_default)
-
-
-def _json_default(value):
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (_dt.datetime, _dt.date)):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+    return json.dumps(value, default=json_default)
 
 
 def load_meta_column(series: pd.Series) -> pd.Series:

@@ -12,10 +12,8 @@ import pandas as pd
 import shapely
 
 from ..errors import InvalidValueError, UnknownImageError
+from ..shared import palette_color
 
-# Colours for the types a quick look makes up (Sasha Trubetskoy's distinct colours).
-PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
-           "#fabed4", "#469990", "#dcbeff", "#9a6324", "#fffac8", "#800000", "#aaffc3", "#000075"]
 SCRATCH_TYPES = ["box", "fixed_box", "point", "ellipse", "line", "polyline", "polygon"]
 ANNOTATION_COLUMNS = ["uuid", "image_id", "type", "type_id", "vector_type", "geometry", "frame",
                       "xmin", "ymin", "xmax", "ymax", "deleted"]
@@ -198,7 +196,7 @@ def _scratch_types() -> pd.DataFrame:
         "type_id": list(range(1, len(SCRATCH_TYPES) + 1)),
         "name": SCRATCH_TYPES,
         "vector_type": SCRATCH_TYPES,
-        "color": PALETTE[: len(SCRATCH_TYPES)],
+        "color": [palette_color(i) for i in range(len(SCRATCH_TYPES))],
         "default_width": [50.0] * len(SCRATCH_TYPES),
         "default_height": [50.0] * len(SCRATCH_TYPES),
         "sort_order": list(range(len(SCRATCH_TYPES))),
@@ -216,7 +214,7 @@ def _types_frame(types) -> pd.DataFrame:
     if "type_id" not in t.columns:
         t["type_id"] = np.arange(1, n + 1)
     if "color" not in t.columns:
-        t["color"] = [PALETTE[i % len(PALETTE)] for i in range(n)]
+        t["color"] = [palette_color(i) for i in range(n)]
     for col, default in (("default_width", 50.0), ("default_height", 50.0)):
         if col not in t.columns:
             t[col] = default

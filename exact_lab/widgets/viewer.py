@@ -24,8 +24,9 @@ import shapely
 import traitlets as t
 
 from ..errors import InvalidValueError
+from ..shared import palette_color
 from . import encode, source, sync
-from .backend import PALETTE, MemoryBackend, ProjectBackend
+from .backend import MemoryBackend, ProjectBackend
 from .layers import IdMap, Layer
 from .tiles import CommTileServer
 
@@ -179,7 +180,7 @@ class SlideViewer(anywidget.AnyWidget):
         ``on_edit`` callbacks; they are not written to the store."""
         key = f"u:{name}"
         style = dict(style or {})
-        color = style.pop("color", PALETTE[(len(self._layer_map) + 3) % len(PALETTE)])
+        color = style.pop("color", palette_color(len(self._layer_map) + 3))
         df = df.reset_index(drop=True) if isinstance(df, pd.DataFrame) else pd.DataFrame(df)
         layer = Layer(key=key, name=name, source="user", frame=df.copy(), color=color, editable=editable,
                       **{k: v for k, v in style.items() if k in ("visible", "opacity", "line_width", "fill_opacity", "point_radius")})
@@ -275,7 +276,7 @@ class SlideViewer(anywidget.AnyWidget):
         for i, row in types.iterrows():
             key = f"t:{row['type_id']}"
             layer = Layer(key=key, name=str(row["name"]), source="type", frame=df, type_id=_plain(row["type_id"]),
-                          vector_type=row["vector_type"], color=row.get("color") or PALETTE[i % len(PALETTE)],
+                          vector_type=row["vector_type"], color=row.get("color") or palette_color(i),
                           editable=True)
             pos = by_type.get(row["type_id"], np.zeros(0, np.int64))
             if len(pos) and row["vector_type"] not in ("global",):
