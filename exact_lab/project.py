@@ -18,6 +18,7 @@ from .store.importing import ImportMixin
 from .store.schema import SCHEMA_VERSION, TABLES, create_statements
 from .store.session import EditSession
 from .store.versions import VersionsMixin
+from .store.watch import WatchMixin
 from .store.workflow import WorkflowMixin
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def open_project(location, data: str | None = None, user: str | None = None, *, 
     return Project(location, data=data, user=user, read_only=read_only)
 
 
-class Project(CatalogMixin, AnnotationsMixin, VersionsMixin, WorkflowMixin, ImportMixin):
+class Project(CatalogMixin, AnnotationsMixin, VersionsMixin, WorkflowMixin, ImportMixin, WatchMixin):
     def __init__(self, location, data: str | None = None, user: str | None = None, *, read_only: bool = False):
         self.location = str(location)
         self.user = user or current_user()

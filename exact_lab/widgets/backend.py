@@ -15,12 +15,14 @@ from ..errors import InvalidValueError, UnknownImageError
 from ..shared import palette_color
 
 SCRATCH_TYPES = ["box", "fixed_box", "point", "ellipse", "line", "polyline", "polygon"]
-ANNOTATION_COLUMNS = ["uuid", "image_id", "type", "type_id", "vector_type", "geometry", "frame",
+SHOWN_COLUMNS = ["uuid", "image_id", "type", "type_id", "vector_type", "geometry", "frame",
                       "xmin", "ymin", "xmax", "ymax", "deleted"]
 
 
 class ProjectBackend:
     """Annotations of one image of a project; edits go through ``project.session``."""
+
+    confirms_commits = True  # the store answers each edit with the rows it committed
 
     def __init__(self, project, image):
         self.project = project
@@ -54,19 +56,13 @@ class ProjectBackend:
     def rows(self, uuids) -> pd.DataFrame:
         return self.project.annotations(image=self.image_id, uuids=list(uuids), include_deleted=True)
 
-    # edits: validated now (a bad one raises), committed by the session about once a second
+    # edits: checked by the session now (a bad one raises), committed about once a second
     def add(self, rows: list[dict]) -> list[str]:
         frame = pd.DataFrame(rows)
         frame["image_id"] = self.image_id
         return self.project.session.add(frame)
 
-    def update(self, uuid: str, vector_type: str | None = None, **fields) -> None:
-        # The session checks geometry when rows are added but not on update; a bad update would
-        # fail its commit again and again, so it is checked here, before it is queued.
-        if vector_type is not None and fields.get("geometry") is not None:
-            from ..store.geometry import validate
-
-            validate(np.array([fields["geometry"]], dtype=object), np.array([vector_type], dtype=object))
+    def update(self, uuid: str, **fields) -> None:
         self.project.session.update(uuid, **fields)
 
     def delete(self, uuids) -> None:
@@ -76,8 +72,10 @@ class ProjectBackend:
         self.project.session.undelete(list(uuids))
 
     def pending(self) -> int:
-        session = getattr(self.project, "session", None)
-        return int(getattr(session, "pending", 0) or 0)
+        return self.project.session.pending
+
+    def is_pending(self, uuid: str) -> bool:
+        return self.project.session.is_pending(uuid)
 
     def neighbour(self, delta: int):
         """The image ``delta`` steps away in the same image set (None at either end)."""
@@ -92,13 +90,14 @@ class ProjectBackend:
 class MemoryBackend:
     """A bare file with annotations kept in this kernel (quick look, no project)."""
 
+    confirms_commits = False
+
     def __init__(self, path, annotations: pd.DataFrame | None = None, types=None):
         self.path = Path(os.path.abspath(Path(path).expanduser()))
         if not self.path.exists():
             raise UnknownImageError(f"no such file: {self.path}")
         self._types = _scratch_types() if types is None else _types_frame(types)
-        self._frame = pd.DataFrame(columns=ANNOTATION_COLUMNS)
-        self.listeners = []
+        self._frame = pd.DataFrame(columns=SHOWN_COLUMNS)
         if annotations is not None and len(annotations):
             self._frame = self._normalize(annotations)
 
@@ -144,7 +143,7 @@ class MemoryBackend:
         df["frame"] = df["frame"].fillna(0).astype(int) if "frame" in df.columns else 0
         df["image_id"] = str(self.path)
         df["deleted"] = df["deleted"].astype(bool) if "deleted" in df.columns else False
-        return df[ANNOTATION_COLUMNS + [c for c in df.columns if c not in ANNOTATION_COLUMNS]].reset_index(drop=True)
+        return df[SHOWN_COLUMNS + [c for c in df.columns if c not in SHOWN_COLUMNS]].reset_index(drop=True)
 
     def annotations(self, frame: int) -> pd.DataFrame:
         f = self._frame
@@ -162,7 +161,7 @@ class MemoryBackend:
         self._frame = pd.concat([self._frame, new], ignore_index=True) if len(self._frame) else new
         return list(new["uuid"])
 
-    def update(self, uuid: str, geometry=None, type_id=None, type=None, vector_type=None, **_) -> None:
+    def update(self, uuid: str, geometry=None, type_id=None, type=None, **_) -> None:
         type_id = type if type_id is None else type_id
         hit = self._frame.index[self._frame["uuid"] == uuid]
         if not len(hit):
@@ -186,6 +185,9 @@ class MemoryBackend:
 
     def pending(self) -> int:
         return 0
+
+    def is_pending(self, uuid: str) -> bool:
+        return False
 
     def neighbour(self, delta: int):
         return None

@@ -58,7 +58,8 @@ def geometry_columns(geoms, vector_type: str | None = None, boxes: np.ndarray | 
 
     With a ``vector_type`` every shape is drawn as that type's kind (boxes from ``boxes``, the
     bbox columns, when given). Without one (user layers) the kind follows the geometry, and
-    polygons that are axis-aligned rectangles become boxes so they draw as instanced quads.
+    polygons that are axis-aligned rectangles become boxes, the cheapest shape to draw (six
+    vertices of plain triangles, no outline segments).
     """
     geoms = np.asarray(geoms, dtype=object)
     n = len(geoms)

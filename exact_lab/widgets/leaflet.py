@@ -13,8 +13,7 @@ normal zoom but can show as a hairline when zoomed far past full resolution.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
+from ..slides import slide_urls
 from . import source as _source
 
 
@@ -44,15 +43,12 @@ def tile_url(slide, base_url: str | None = None) -> str:
     meta = _meta(slide)
     if meta.get("error"):
         raise ValueError(meta["error"])
-    if meta.get("token"):
-        path = "@" + meta["token"]
-    elif meta.get("path"):
-        path = quote(meta["path"])
-    else:
+    if not meta.get("token") and not meta.get("path"):
         raise ValueError(f"{meta.get('abs_path') or meta.get('name')} is not under the Jupyter server's root "
                          "directory, so the server extension cannot serve it")
-    version = f"?v={meta['hash']}" if meta.get("hash") else ""
-    return f"{_base_url(base_url)}exact-lab/dz/{path}_files/{{z}}/{{x}}_{{y}}.{meta.get('format', 'jpeg')}{version}"
+    urls = slide_urls(meta.get("path"), base_url=_base_url(base_url), token=meta.get("token"),
+                      content_hash=meta.get("hash"), fmt=meta.get("format", "jpeg"))
+    return urls["tiles"].replace("{level}", "{z}").replace("{col}", "{x}").replace("{row}", "{y}")
 
 
 def to_latlng(x: float, y: float, max_level: int) -> tuple[float, float]:

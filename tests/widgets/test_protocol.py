@@ -153,3 +153,11 @@ def test_messages_are_checked_against_their_definition():
         protocol.check_incoming({"type": "teleport"})
     with pytest.raises(protocol.ProtocolError, match="missing req"):
         protocol.check_incoming({"type": "tile_cancel"})
+
+
+def test_the_kernel_has_a_handler_for_every_message_the_browser_sends():
+    from exact_lab.widgets.viewer import HANDLERS, SlideViewer
+
+    assert set(HANDLERS) == set(protocol.TO_KERNEL)
+    for name, method in HANDLERS.items():
+        assert callable(getattr(SlideViewer, method, None)), f"SlideViewer has no {method} for {name!r}"
