@@ -36,16 +36,10 @@ class ShapeHeader(TypedDict):
     uuid: NotRequired[str]
 
 
-class PutOp(TypedDict):
+class PutOp(ShapeHeader):
     """Add or change one shape; its ``2 * n`` coordinates follow the previous op's in the buffer."""
 
     op: Literal["put"]
-    id: int
-    layer: str
-    kind: Kind
-    n: int
-    rings: NotRequired[list[int]]
-    uuid: NotRequired[str]
 
 
 class DeleteOp(TypedDict):

@@ -21,14 +21,8 @@ export interface ShapeHeader {
 }
 
 /** Add or change one shape; its 2 * n coordinates follow the previous op's in the buffer. */
-export interface PutOp {
+export interface PutOp extends ShapeHeader {
   op: "put";
-  id: number;
-  layer: string;
-  kind: Kind;
-  n: number;
-  rings?: number[];
-  uuid?: string;
 }
 
 export interface DeleteOp {

@@ -25,8 +25,8 @@ def read_ts(path: Path = PROTOCOL_TS):
     """(interfaces {name: {field: (type text, required)}}, aliases {name: type text})."""
     text = _strip_comments(path.read_text())
     interfaces = {}
-    for name, body in re.findall(r"export interface (\w+)\s*\{(.*?)\}", text, flags=re.S):
-        found = {}
+    for name, parent, body in re.findall(r"export interface (\w+)(?:\s+extends\s+(\w+))?\s*\{(.*?)\}", text, flags=re.S):
+        found = dict(interfaces[parent]) if parent else {}  # inherited fields first, as TypedDict has them
         for field, optional, kind in re.findall(r"(\w+)(\??):\s*([^;]+);", body):
             found[field] = (" ".join(kind.split()), not optional)
         interfaces[name] = found
