@@ -327,13 +327,10 @@ class SlideViewer(anywidget.AnyWidget):
         push_rows(self._model, rows, reason="remote")
 
 
-# One handler per message the browser may send (tests/widgets/test_protocol.py checks this table
-# against protocol.TO_KERNEL, so a new message without a handler fails there).
-HANDLERS = {
-    "hello": "_on_hello", "tile": "_on_tile", "tile_cancel": "_on_tile_cancel", "edits": "_on_edits",
-    "selection": "_on_selection", "drawn": "_on_drawn", "navigate": "_on_navigate",
-    "screening": "_on_screening", "verify": "_on_verify",
-}
+# The dispatch table: message type -> the handler method `_on_<type>`, one per message the browser
+# may send (tests/widgets/test_protocol.py checks that each exists, so a new message without a
+# handler fails there). Viewer features add their handlers in their own mixin classes.
+HANDLERS = {name: f"_on_{name}" for name in protocol.TO_KERNEL}
 
 
 def _f64(buffer) -> np.ndarray:
