@@ -10,10 +10,11 @@ import type { Adjustments } from "./render/adjust";
 import { AnnotationRenderer } from "./render/annotations";
 import { draftLayers } from "./render/draft";
 import { slideLayer, TileStats } from "./render/tiles";
-import type { Session } from "./session";
+import type { Session } from "./session/session";
 import { DRAW_TOOLS, mintUuid, Pointer, ToolContext, ToolName, TOOLS, toolForVectorType } from "./tools/context";
 import { Interaction } from "./tools/interaction";
 import type { TileSource } from "./transport/tiles";
+import type { Goto, ViewerTraits } from "./widget-model";
 import { Overview } from "./ui/overview";
 import { Panel } from "./ui/panel";
 import { ScaleBar } from "./ui/scalebar";
@@ -54,7 +55,7 @@ export class ViewerView {
   private cursor: Pointer | null = null;
   private viewTimer: ReturnType<typeof setTimeout> | null = null;
   private offs: (() => void)[] = [];
-  private lastGoto: any = null;
+  private lastGoto: Goto | null = null;
   private resizeObserver: ResizeObserver;
   /** frame timestamps for the benchmark */
   frameTimes: number[] = [];
@@ -88,7 +89,10 @@ export class ViewerView {
       pickType: (i) => this.pickType(i),
       styleLayer: (key, change) => this.styleLayer(key, change),
       adjust: (change) => {
-        for (const [k, v] of Object.entries(change)) model.set(k, v);
+        if (change.brightness !== undefined) model.set("brightness", change.brightness);
+        if (change.contrast !== undefined) model.set("contrast", change.contrast);
+        if (change.gamma !== undefined) model.set("gamma", change.gamma);
+        if (change.channels !== undefined) model.set("channels", change.channels);
         model.save_changes();
       },
     });
@@ -164,7 +168,7 @@ export class ViewerView {
 
   private bindModel(): void {
     const m = this.model;
-    const on = (name: string, fn: () => void) => {
+    const on = (name: keyof ViewerTraits, fn: () => void) => {
       m.on(`change:${name}`, fn);
       this.offs.push(() => m.off(`change:${name}`, fn));
     };
@@ -179,7 +183,7 @@ export class ViewerView {
       if ((TOOLS as readonly string[]).includes(t) && t !== this.interaction.tool) this.interaction.setTool(t);
       this.requestFrame();
     });
-    for (const name of ["brightness", "contrast", "gamma", "channels"])
+    for (const name of ["brightness", "contrast", "gamma", "channels"] as const)
       on(name, () => {
         this.adjustments = this.readAdjustments();
         this.requestFrame();
@@ -250,7 +254,7 @@ export class ViewerView {
     const g = this.model.get("_goto");
     if (!g || (g === this.lastGoto && !initial)) return;
     this.lastGoto = g;
-    if (g.bbox) this.camera.fit(g.bbox, 0);
+    if ("bbox" in g) this.camera.fit(g.bbox, 0);
     else this.camera.goto(g.x, g.y, g.scale);
     this.requestFrame();
   }
@@ -338,7 +342,7 @@ export class ViewerView {
     }
     this.frameTimes.push(now);
     if (this.frameTimes.length > 600) this.frameTimes.splice(0, 300);
-    if (this.session.store.complete && !this.session.perf.reported && !this.renderer.busy) this.session.reportDrawn();
+    if (this.session.store.complete && !this.session.timing.reported && !this.renderer.busy) this.session.reportDrawn();
   }
 
   private updateChrome(): void {
