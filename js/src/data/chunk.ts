@@ -43,7 +43,7 @@ export class Chunk {
     this.count = h.count;
     this.idStart = h.id_start;
     this.bbox = h.bbox;
-    // views over the message's buffers, used as they arrived (alignment is the kernel's job)
+    // views over the message's buffers as they arrived (copied only where the kernel sent them unaligned)
     this.coords = typedArray(Float32Array, buffers[0]);
     this.offsets = buffers[1] ? typedArray(Uint32Array, buffers[1]) : null;
     this.geomOffsets = buffers[2] ? typedArray(Uint32Array, buffers[2]) : null;

@@ -39,18 +39,18 @@ export function runAction(m: ViewerModel, a: KeyAction): void {
       m.toggleDraw();
       return;
     case "toggleAnnotations":
-      m.model.set("annotations_visible", !m.annotationsVisible);
-      m.model.save_changes();
+      m.widget.set("annotations_visible", !m.annotationsVisible);
+      m.widget.save_changes();
       return;
     case "type":
       numberKey(m, a.key);
       return;
     case "image":
-      m.model.send({ type: "navigate", delta: a.delta });
+      m.widget.send({ type: "navigate", delta: a.delta });
       return;
     case "frame":
-      m.model.set("frame", Math.max(0, Math.min(m.frames - 1, m.frame + a.delta)));
-      m.model.save_changes();
+      m.widget.set("frame", Math.max(0, Math.min(m.frames - 1, m.frame + a.delta)));
+      m.widget.save_changes();
       return;
     case "screen": {
       const c = m.camera;
@@ -58,12 +58,12 @@ export function runAction(m: ViewerModel, a: KeyAction): void {
       c.cx += a.dx * (x1 - x0) * SCREEN_STEP;
       c.cy += a.dy * (y1 - y0) * SCREEN_STEP;
       m.cameraChanged();
-      if (a.mark) m.model.send({ type: "screening", dx: a.dx, dy: a.dy, bounds: c.bounds() });
+      if (a.mark) m.widget.send({ type: "screening", dx: a.dx, dy: a.dy, bounds: c.bounds() });
       return;
     }
     case "verify":
       s.outbox.flush(); // the kernel must know new shapes before it verifies them
-      m.model.send({ type: "verify" }, undefined, [Float64Array.from(s.store.selection).buffer]);
+      m.widget.send({ type: "verify" }, undefined, [Float64Array.from(s.store.selection).buffer]);
       return;
     case "pan":
       m.camera.panBy(-a.dx * m.camera.width, -a.dy * m.camera.height);

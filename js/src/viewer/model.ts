@@ -7,7 +7,7 @@ import type { KeyAction } from "../keyboard";
 import type { LayerMeta, Shape, SourceMeta, TypeMeta } from "../protocol";
 import type { Adjustments } from "../render/adjust";
 import type { Session } from "../session/session";
-import { DRAW_TOOLS, mintUuid, Pointer, ToolContext, ToolName, TOOLS, toolForVectorType } from "../tools/context";
+import { isDrawTool, isTool, mintUuid, Pointer, ToolContext, ToolName, toolForVectorType } from "../tools/context";
 import { Interaction } from "../tools/interaction";
 import type { Goto, ViewerWidgetModel } from "../widget-model";
 import { runAction } from "./actions";
@@ -27,14 +27,6 @@ export interface ScreenPointer {
 /** The camera reaches the kernel's `view` trait this long after it stops moving. */
 const VIEW_TRAIT_DELAY_MS = 200;
 
-export function isTool(t: unknown): t is ToolName {
-  return (TOOLS as readonly unknown[]).includes(t);
-}
-
-export function isDrawTool(t: ToolName): boolean {
-  return (DRAW_TOOLS as readonly string[]).includes(t);
-}
-
 export class ViewerModel {
   readonly camera = new Camera();
   readonly interaction: Interaction;
@@ -53,7 +45,7 @@ export class ViewerModel {
   constructor(readonly session: Session) {
     this.adjustments = this.readAdjustments();
     this.interaction = new Interaction(this.toolContext());
-    const tool = this.model.get("tool");
+    const tool = this.widget.get("tool");
     this.interaction.tool = isTool(tool) ? tool : "pan";
     this.bindTraits();
     this.offs.push(session.on((what) => {
@@ -78,7 +70,8 @@ export class ViewerModel {
   }
 
   // -- what the widget's traits say ----------------------------------------------------------------
-  get model(): ViewerWidgetModel {
+  /** the anywidget model: traits and custom messages */
+  get widget(): ViewerWidgetModel {
     return this.session.model;
   }
 
@@ -87,15 +80,15 @@ export class ViewerModel {
   }
 
   get layers(): LayerMeta[] {
-    return this.model.get("_layers") || [];
+    return this.widget.get("_layers") || [];
   }
 
   get types(): TypeMeta[] {
-    return this.model.get("_types") || [];
+    return this.widget.get("_types") || [];
   }
 
   get frame(): number {
-    return this.model.get("frame") || 0;
+    return this.widget.get("frame") || 0;
   }
 
   get frames(): number {
@@ -103,7 +96,7 @@ export class ViewerModel {
   }
 
   get annotationsVisible(): boolean {
-    return this.model.get("annotations_visible") !== false;
+    return this.widget.get("annotations_visible") !== false;
   }
 
   imageSize(): [number, number] {
@@ -116,17 +109,17 @@ export class ViewerModel {
   }
 
   editable(s: Shape): boolean {
-    return !!this.layerMeta(s.layer)?.editable && this.model.get("editable") !== false;
+    return !!this.layerMeta(s.layer)?.editable && this.widget.get("editable") !== false;
   }
 
   private readAdjustments(): Adjustments {
-    const m = this.model;
+    const m = this.widget;
     const ch = m.get("channels") || [true, true, true];
     return { brightness: m.get("brightness") ?? 0, contrast: m.get("contrast") ?? 1, gamma: m.get("gamma") ?? 1, channels: [!!ch[0], !!ch[1], !!ch[2]] };
   }
 
   private bindTraits(): void {
-    const m = this.model;
+    const m = this.widget;
     const on = (name: "tool" | "brightness" | "contrast" | "gamma" | "channels" | "_goto" | "_source", fn: () => void) => {
       m.on(`change:${name}`, fn);
       this.offs.push(() => m.off(`change:${name}`, fn));
@@ -167,11 +160,11 @@ export class ViewerModel {
     const [w, h] = this.imageSize();
     this.camera.fit([0, 0, w, h]);
     this.fitted = true;
-    if (this.model.get("_goto")) this.applyGoto(true);
+    if (this.widget.get("_goto")) this.applyGoto(true);
   }
 
   private applyGoto(initial = false): void {
-    const g = this.model.get("_goto");
+    const g = this.widget.get("_goto");
     if (!g || (g === this.lastGoto && !initial)) return;
     this.lastGoto = g;
     if ("bbox" in g) this.camera.fit(g.bbox, 0);
@@ -188,8 +181,8 @@ export class ViewerModel {
       this.viewTimer = null;
       const c = this.camera;
       const [x0, y0, x1, y1] = c.bounds();
-      this.model.set("view", { x: c.cx, y: c.cy, scale: c.scale, bounds: [x0, y0, x1, y1], width: c.width, height: c.height });
-      this.model.save_changes();
+      this.widget.set("view", { x: c.cx, y: c.cy, scale: c.scale, bounds: [x0, y0, x1, y1], width: c.width, height: c.height });
+      this.widget.save_changes();
     }, VIEW_TRAIT_DELAY_MS);
   }
 
@@ -253,8 +246,8 @@ export class ViewerModel {
   setTool(t: ToolName): void {
     this.interaction.setTool(t);
     if (isDrawTool(t)) this.lastDrawTool = t;
-    this.model.set("tool", t);
-    this.model.save_changes();
+    this.widget.set("tool", t);
+    this.widget.save_changes();
     this.emit("tool");
     this.emit("render");
   }
@@ -272,14 +265,14 @@ export class ViewerModel {
 
   /** Change a layer's look (the side panel); the kernel keeps it in `_layers`. */
   styleLayer(key: string, change: Partial<LayerMeta>): void {
-    this.model.set("_layers", this.layers.map((l) => (l.key === key ? { ...l, ...change } : l)));
-    this.model.save_changes();
+    this.widget.set("_layers", this.layers.map((l) => (l.key === key ? { ...l, ...change } : l)));
+    this.widget.save_changes();
     this.emit("render");
   }
 
   /** Change image adjustments (the side panel); the traits drive what is drawn. */
   adjust(change: Partial<Adjustments>): void {
-    const m = this.model;
+    const m = this.widget;
     if (change.brightness !== undefined) m.set("brightness", change.brightness);
     if (change.contrast !== undefined) m.set("contrast", change.contrast);
     if (change.gamma !== undefined) m.set("gamma", change.gamma);
@@ -314,7 +307,7 @@ export class ViewerModel {
       this.session.message(`no annotation type with vector type "${tool}": add one with proj.add_annotation_type(name, "${tool}")`, "warn");
       return null;
     }
-    if (this.model.get("editable") === false) {
+    if (this.widget.get("editable") === false) {
       this.session.message("this viewer is read-only", "warn");
       return null;
     }
