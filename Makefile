@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 HEADLESS ?=
 
-.PHONY: setup system-deps demo demo-headless test test-fast lint bench js clean
+.PHONY: setup system-deps demo demo-headless test test-fast lint js-test bench js clean
 
 setup: system-deps $(STAMP) exact_lab/static/viewer.js
 
@@ -32,12 +32,16 @@ demo: setup
 demo-headless: setup
 	$(VENV)/bin/exact-lab demo --headless
 
-# ruff for Python, tsc in strict mode for the front end; `make test` runs it first.
+# ruff for Python, tsc in strict mode for the front end and its tests; `make test` runs it first.
 lint: setup
 	$(VENV)/bin/ruff check .
-	cd js && npx tsc --noEmit
+	cd js && npm run --silent typecheck
 
-test: setup lint
+# The front end's unit tests (js/test/*.test.ts) in Node's test runner.
+js-test: setup
+	cd js && npm test
+
+test: setup lint js-test
 	$(PY) -m pytest -ra
 
 test-fast: setup

@@ -49,7 +49,7 @@ export class Camera {
     this.cy -= dyPx / this.scale;
   }
 
-  goto(x: number, y: number, scale?: number): void {
+  goto(x: number, y: number, scale?: number | null): void {
     this.cx = x;
     this.cy = y;
     if (scale && scale > 0) this.setZoom(Math.log2(scale));

@@ -1,10 +1,11 @@
 // anywidget entry point of the SlideViewer widget.
-import { Session, Model } from "./session";
+import { Session } from "./session/session";
 import { ViewerView } from "./view";
+import type { ViewerWidgetModel } from "./widget-model";
 
 const sessions = new WeakMap<object, Session>();
 
-function sessionOf(model: Model): Session {
+function sessionOf(model: ViewerWidgetModel): Session {
   let s = sessions.get(model);
   if (!s) {
     s = new Session(model);
@@ -14,10 +15,10 @@ function sessionOf(model: Model): Session {
 }
 
 export default {
-  initialize({ model }: { model: Model }) {
+  initialize({ model }: { model: ViewerWidgetModel }) {
     sessionOf(model);
   },
-  render({ model, el }: { model: Model; el: HTMLElement }) {
+  render({ model, el }: { model: ViewerWidgetModel; el: HTMLElement }) {
     const view = new ViewerView(sessionOf(model), el);
     return () => view.destroy();
   },

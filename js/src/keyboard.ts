@@ -6,7 +6,10 @@ export type KeyAction =
   | { do: "screen"; dx: number; dy: number; mark: boolean } | { do: "verify" }
   | { do: "pan"; dx: number; dy: number } | { do: "zoom"; dz: number } | { do: "fit" };
 
-export function keyAction(e: KeyboardEvent): KeyAction | null {
+/** The parts of a key event that choose an action. */
+export type KeyChord = Pick<KeyboardEvent, "key" | "ctrlKey" | "metaKey" | "shiftKey" | "altKey">;
+
+export function keyAction(e: KeyChord): KeyAction | null {
   const k = e.key;
   const ctrl = e.ctrlKey || e.metaKey;
   if (ctrl) {

@@ -278,6 +278,3 @@ export interface Shape {
 }
 
 export type EditOp = PutOp | DeleteOp;
-/** @deprecated names of the first version of this file */
-export type ChunkHeader = ChunkMsg;
-export type UpsertHeader = UpsertMsg;

@@ -1,6 +1,7 @@
 // A chunk: one binary slice of one layer as the kernel sent it. Arrays are used as they arrived
 // (no per-shape objects); shapes edited in the browser are hidden here and live in the overlay.
-import type { ChunkHeader, Kind, Shape } from "../protocol";
+import type { ChunkMsg, Kind, Shape } from "../protocol";
+import { typedArray } from "./buffers";
 import { GridIndex } from "./grid";
 
 /** Shapes per slice: small enough that a view at full resolution touches few of them. */
@@ -35,16 +36,17 @@ export class Chunk {
   private _bounds: Float32Array | null = null;
   private _grid: GridIndex | null = null;
 
-  constructor(h: ChunkHeader, buffers: DataView[]) {
+  constructor(h: ChunkMsg, buffers: DataView[]) {
     this.layer = h.layer;
     this.index = h.chunk;
     this.kind = h.kind;
     this.count = h.count;
     this.idStart = h.id_start;
     this.bbox = h.bbox;
-    this.coords = asArray(Float32Array, buffers[0]);
-    this.offsets = buffers[1] ? asArray(Uint32Array, buffers[1]) : null;
-    this.geomOffsets = buffers[2] ? asArray(Uint32Array, buffers[2]) : null;
+    // views over the message's buffers as they arrived (copied only where the kernel sent them unaligned)
+    this.coords = typedArray(Float32Array, buffers[0]);
+    this.offsets = buffers[1] ? typedArray(Uint32Array, buffers[1]) : null;
+    this.geomOffsets = buffers[2] ? typedArray(Uint32Array, buffers[2]) : null;
   }
 
   has(id: number): boolean {
@@ -172,13 +174,4 @@ export class Chunk {
       }
     }
   }
-}
-
-function asArray<T extends Float32Array | Uint32Array>(ctor: { new (b: ArrayBuffer, o: number, n: number): T; BYTES_PER_ELEMENT: number }, view: DataView): T {
-  // The widget hands us DataViews over one message buffer; alignment is the kernel's job.
-  const n = view.byteLength / ctor.BYTES_PER_ELEMENT;
-  if (view.byteOffset % ctor.BYTES_PER_ELEMENT === 0) return new ctor(view.buffer as ArrayBuffer, view.byteOffset, n);
-  const copy = new Uint8Array(view.byteLength);
-  copy.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
-  return new ctor(copy.buffer, 0, n);
 }

@@ -78,6 +78,14 @@ export class Editor {
     return e.label;
   }
 
+  /** Forget every change to shapes of a layer the kernel removed: undoing one would bring a
+   * shape back into a layer that no longer exists (or into a new layer of the same name). */
+  forgetLayer(key: string): void {
+    const keep = (e: Entry): Entry => ({ ...e, changes: e.changes.filter((c) => c.before?.layer !== key && c.after?.layer !== key) });
+    this.undoStack = this.undoStack.map(keep).filter((e) => e.changes.length);
+    this.redoStack = this.redoStack.map(keep).filter((e) => e.changes.length);
+  }
+
   get canUndo(): boolean {
     return this.undoStack.length > 0;
   }

@@ -1,6 +1,6 @@
 // Edits on their way to the kernel: collected for a short moment, the latest state per shape
 // wins, then sent as one message of small deltas by id (coordinates in one float64 buffer).
-import type { EditOp, Shape } from "../protocol";
+import type { EditOp, EditsMsg, Shape } from "../protocol";
 
 export class Outbox {
   private queue = new Map<number, Shape | null>();
@@ -11,7 +11,7 @@ export class Outbox {
   lastAcked = 0;
   onStateChange: () => void = () => {};
 
-  constructor(private send: (msg: object, buffers: ArrayBuffer[]) => void, private delayMs = 120) {}
+  constructor(private send: (msg: EditsMsg, buffers: ArrayBuffer[]) => void, private delayMs = 120) {}
 
   put(s: Shape): void {
     this.queue.set(s.id, s);

@@ -1,7 +1,7 @@
 // What the browser knows about the annotations of one widget: binary chunks from the kernel plus
 // an overlay of shapes edited or created here (or pushed by the kernel one by one). One store per
 // widget model, shared by all of its views.
-import type { ChunkHeader, LayerMeta, Shape } from "../protocol";
+import type { ChunkMsg, LayerMeta, Shape } from "../protocol";
 import { Chunk } from "./chunk";
 import { BBox, hitScore, intersects, pointInPolygon, shapeBBox, shapeCenter } from "../geometry";
 
@@ -16,6 +16,9 @@ export interface LayerData {
   version: number;
 }
 
+/** What changed in the store, as its listeners are told. */
+export type StoreEvent = "reset" | "chunk" | "done" | "upsert" | "remove" | "drop" | "selection" | "edit" | "preview";
+
 export class AnnotationStore {
   gen = -1;
   layers = new Map<string, LayerData>();
@@ -26,14 +29,14 @@ export class AnnotationStore {
   version = 0;
   /** true once the kernel said every chunk of this generation has arrived */
   complete = false;
-  private listeners = new Set<(what: string) => void>();
+  private listeners = new Set<(what: StoreEvent) => void>();
 
-  on(fn: (what: string) => void): () => void {
+  on(fn: (what: StoreEvent) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
 
-  emit(what: string): void {
+  emit(what: StoreEvent): void {
     this.version++;
     for (const fn of this.listeners) fn(what);
   }
@@ -58,7 +61,7 @@ export class AnnotationStore {
     return l;
   }
 
-  addChunk(h: ChunkHeader, buffers: DataView[]): void {
+  addChunk(h: ChunkMsg, buffers: DataView[]): void {
     if (h.gen !== this.gen) return;
     const chunk = new Chunk(h, buffers);
     const l = this.layer(h.layer);
@@ -69,6 +72,21 @@ export class AnnotationStore {
     while (i > 0 && this.ranges[i - 1].idStart > chunk.idStart) i--;
     this.ranges.splice(i, 0, chunk);
     this.emit("chunk");
+  }
+
+  /** Forget a layer the kernel removed: its chunks, its shapes, and their part of the selection.
+   * Returns true when the selection changed (the kernel should hear of it). */
+  dropLayer(key: string): boolean {
+    const l = this.layers.get(key);
+    if (!l) return false;
+    const kept = [...this.selection].filter((id) => this.layerOf(id) !== key);
+    for (const id of l.overlay.keys()) this.overlay.delete(id);
+    this.ranges = this.ranges.filter((c) => c.layer !== key);
+    this.layers.delete(key);
+    const selectionChanged = kept.length !== this.selection.size;
+    if (selectionChanged) this.setSelection(kept);
+    this.emit("drop");
+    return selectionChanged;
   }
 
   private chunkOf(id: number): Chunk | null {

@@ -1,10 +1,10 @@
-// deck.gl layers for the annotations: per chunk binary layers (boxes as quads, points
-// as circles, paths and polygon outlines as segments), the overlay of edited
-// shapes, density maps when zoomed out, and the selection highlight.
+// deck.gl layers for the annotations: binary layers per slice of a chunk (boxes, and points as
+// circles, two plain triangles each; paths and polygon outlines segment by segment), the overlay
+// of edited shapes, density maps when zoomed out, and the selection highlight.
 import type { Layer } from "@deck.gl/core";
 import { BitmapLayer, PathLayer, ScatterplotLayer, SolidPolygonLayer } from "@deck.gl/layers";
 import type { Chunk } from "../data/chunk";
-import type { AnnotationStore } from "../data/store";
+import type { AnnotationStore, LayerData } from "../data/store";
 import type { LayerMeta, Shape } from "../protocol";
 import { BoxLayer } from "./box-layer";
 import { SegmentLayer } from "./segment-layer";
@@ -28,8 +28,10 @@ type Binary = { length: number; startIndices?: Uint32Array; attributes: Record<s
 
 export class AnnotationRenderer {
   private sliceData = new WeakMap<Chunk, { version: number; data: (Binary | null)[] }>();
-  private overlayData = new Map<string, { version: number; groups: Record<string, Binary | Shape[]> }>();
-  private density = new Map<string, DensityMap>();
+  // by the layer's data, not its key: a layer removed and added again under the same name starts
+  // its versions anew, and must not find the old layer's shapes here
+  private overlayData = new WeakMap<LayerData, { version: number; groups: Record<string, Binary | Shape[]> }>();
+  private density = new WeakMap<LayerData, DensityMap>();
   private densityPending = new Set<string>();
   private selectionCache: { key: string; shapes: Shape[] } | null = null;
   /** which layers were drawn as density in the last frame (for the status line) */
@@ -65,7 +67,7 @@ export class AnnotationRenderer {
       if (inView > DENSITY_LIMIT || tiny > DENSITY_LIMIT_TINY) {
         this.densityLayers.add(meta.key);
         const [w, h] = this.size();
-        const d = this.densityFor(meta, color, l.version, densityCell(w, h, view.scale));
+        const d = this.densityFor(meta, l, color, densityCell(w, h, view.scale));
         if (d) {
           out.push(new BitmapLayer({
             id: `density-${meta.key}`,
@@ -92,8 +94,9 @@ export class AnnotationRenderer {
     return out;
   }
 
-  private densityFor(meta: LayerMeta, color: RGBA, version: number, cell: number): DensityMap | null {
-    const cached = this.density.get(meta.key);
+  private densityFor(meta: LayerMeta, l: LayerData, color: RGBA, cell: number): DensityMap | null {
+    const version = l.version;
+    const cached = this.density.get(l);
     const colorKey = meta.color;
     if (cached && cached.version === version && cached.color === colorKey && cached.cell === cell) return cached;
     // rebuilding scans every shape: do it outside the frame, keep showing the old map meanwhile
@@ -105,7 +108,7 @@ export class AnnotationRenderer {
         const d = buildDensity(this.store, meta.key, w, h, color, cell);
         d.version = version;
         d.color = colorKey;
-        this.density.set(meta.key, d);
+        this.density.set(l, d);
         this.requestRender();
       }, cached && cached.version !== version ? 150 : 0);
     }
@@ -166,10 +169,10 @@ export class AnnotationRenderer {
   private overlayLayers(meta: LayerMeta, color: RGBA): Layer[] {
     const l = this.store.layers.get(meta.key)!;
     if (!l.overlay.size) return [];
-    let cached = this.overlayData.get(meta.key);
+    let cached = this.overlayData.get(l);
     if (!cached || cached.version !== l.overlayVersion) {
       cached = { version: l.overlayVersion, groups: groupShapes([...l.overlay.values()]) };
-      this.overlayData.set(meta.key, cached);
+      this.overlayData.set(l, cached);
     }
     return shapeLayers(`ovl-${meta.key}`, cached.groups, {
       line: color,

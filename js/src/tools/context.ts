@@ -53,7 +53,15 @@ export function mintUuid(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+export function isTool(t: unknown): t is ToolName {
+  return (TOOLS as readonly unknown[]).includes(t);
+}
+
+export function isDrawTool(t: string): t is (typeof DRAW_TOOLS)[number] {
+  return (DRAW_TOOLS as readonly string[]).includes(t);
+}
+
 /** The tool that draws a vector type. */
 export function toolForVectorType(v: string): ToolName | null {
-  return (DRAW_TOOLS as readonly string[]).includes(v) ? (v as ToolName) : null;
+  return isDrawTool(v) ? v : null;
 }

@@ -1,6 +1,6 @@
 // Where tiles come from: the server extension over HTTP (preferred: the kernel can be busy), or
 // the widget comm (VS Code, Colab, no extension). Both return decoded ImageBitmaps.
-import type { SourceMeta } from "../protocol";
+import type { SourceMeta, TileCancelMsg, TileReplyMsg, TileRequestMsg } from "../protocol";
 
 export interface TileSource {
   kind: "server" | "comm";
@@ -101,7 +101,7 @@ export class CommTiles implements TileSource {
   private next = 1;
   private pending = new Map<number, Pending>();
 
-  constructor(private send: (msg: object) => void, private meta: SourceMeta, private timeoutMs = 30000) {}
+  constructor(private send: (msg: TileRequestMsg | TileCancelMsg) => void, private meta: SourceMeta, private timeoutMs = 30000) {}
 
   fetchTile(level: number, col: number, row: number, frame: number, signal?: AbortSignal): Promise<ImageBitmap> {
     const req = this.next++;
@@ -124,8 +124,8 @@ export class CommTiles implements TileSource {
     });
   }
 
-  /** Called with the kernel's answer: {type: "tile", req, ok, error?} + one buffer of bytes. */
-  async receive(msg: { req: number; ok: boolean; error?: string; mime?: string }, buffers: DataView[]): Promise<void> {
+  /** Called with the kernel's answer and, when it is ok, one buffer of the encoded image. */
+  async receive(msg: TileReplyMsg, buffers: DataView[]): Promise<void> {
     const p = this.pending.get(msg.req);
     if (!p) return;
     this.pending.delete(msg.req);

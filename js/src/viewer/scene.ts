@@ -1,0 +1,96 @@
+// The deck.gl canvas of one view: the slide's tiles, the annotation layers, the selection, what
+// is being drawn and the edit handles, at a resolution that drops while the view moves.
+import { Deck, OrthographicView } from "@deck.gl/core";
+import type { Layer } from "@deck.gl/core";
+import { AnnotationRenderer } from "../render/annotations";
+import { draftLayers } from "../render/draft";
+import { slideLayer, TileStats } from "../render/tiles";
+import type { TileSource } from "../transport/tiles";
+import type { ViewerModel } from "./model";
+import { MotionResolution } from "./motion";
+
+/** Frame timestamps kept for debugging and benchmarks. */
+const FRAME_TIMES = 600;
+
+export class Scene {
+  readonly renderer: AnnotationRenderer;
+  /** the slide's tile source, once it has answered */
+  source: TileSource | null = null;
+  tileStats: TileStats = { loaded: 0, failed: 0, lastError: null };
+  readonly frameTimes: number[] = [];
+  private deck: Deck<OrthographicView>;
+  private motion: MotionResolution;
+
+  constructor(parent: HTMLDivElement, private model: ViewerModel, private requestFrame: () => void) {
+    const session = model.session;
+    this.renderer = new AnnotationRenderer(session.store, () => model.imageSize(), requestFrame);
+    this.motion = new MotionResolution((scale) => this.applyResolution(scale));
+    this.deck = new Deck<OrthographicView>({
+      parent,
+      views: new OrthographicView({ id: "ortho", flipY: true }),
+      viewState: model.camera.viewState(),
+      controller: false,
+      layers: [],
+      useDevicePixels: true,
+      // 2D only, and often rasterised in software: no multisampling (4x the fragments), no
+      // depth buffer, no copy of the drawing buffer every frame
+      deviceProps: { webgl: { antialias: false, depth: false, preserveDrawingBuffer: false } },
+      getCursor: () => model.cursorStyle(),
+      onAfterRender: () => this.afterRender(),
+      onError: (err: Error) => session.message(`rendering failed: ${err.message}`, "error"),
+    });
+  }
+
+  destroy(): void {
+    this.motion.destroy();
+    this.deck.finalize();
+  }
+
+  get lowRes(): boolean {
+    return this.motion.lowRes;
+  }
+
+  /** A new slide or frame: no tiles until its source answers. */
+  resetTiles(): void {
+    this.source = null;
+    this.tileStats = { loaded: 0, failed: 0, lastError: null };
+  }
+
+  cameraMoved(): void {
+    this.motion.moved();
+  }
+
+  draw(): void {
+    const m = this.model;
+    const meta = m.meta;
+    const c = m.camera;
+    const layers: Layer[] = [];
+    if (meta && this.source) layers.push(slideLayer(meta, this.source, m.frame, m.adjustments, this.tileStats, this.requestFrame));
+    const view = { bounds: c.bounds(), scale: c.scale };
+    const show = m.annotationsVisible;
+    const metas = m.layers;
+    layers.push(...this.renderer.layers(metas, view, show));
+    if (show) layers.push(...this.renderer.selectionLayers(metas, view));
+    const it = m.interaction;
+    const target = it.editTarget();
+    const av = it.activeVertex;
+    layers.push(...draftLayers(it.draft(), show ? it.handles() : [], av && target && av.id === target.id ? av.index : null));
+    this.deck.setProps({ viewState: c.viewState(), layers });
+  }
+
+  private applyResolution(scale: number): void {
+    this.deck.setProps({ useDevicePixels: scale === 1 ? true : (globalThis.devicePixelRatio || 1) * scale });
+    // the new drawing buffer starts empty and luma.gl does not report this as a resize: draw now
+    this.deck.redraw("resolution changed");
+  }
+
+  private afterRender(): void {
+    const now = performance.now();
+    const last = this.frameTimes[this.frameTimes.length - 1];
+    this.motion.frame(last === undefined ? undefined : now - last);
+    this.frameTimes.push(now);
+    if (this.frameTimes.length > FRAME_TIMES) this.frameTimes.splice(0, FRAME_TIMES / 2);
+    const s = this.model.session;
+    if (s.store.complete && !s.timing.reported && !this.renderer.busy) s.reportDrawn();
+  }
+}
