@@ -161,3 +161,16 @@ def test_the_kernel_has_a_handler_for_every_message_the_browser_sends():
     assert set(HANDLERS) == set(protocol.TO_KERNEL)
     for name, method in HANDLERS.items():
         assert callable(getattr(SlideViewer, method, None)), f"SlideViewer has no {method} for {name!r}"
+
+
+def test_the_browser_types_every_trait_the_kernel_syncs():
+    """js/src/widget-model.ts types the widget model by trait name: it must know the same traits."""
+    import anywidget
+
+    from exact_lab.widgets import SlideViewer
+
+    text = _strip_comments((PROTOCOL_TS.parent / "widget-model.ts").read_text())
+    body = re.search(r"export interface ViewerTraits\s*\{(.*?)\n\}", text, flags=re.S).group(1)
+    ts_traits = set(re.findall(r"^\s*(\w+)\??:", body, flags=re.M))
+    py_traits = set(SlideViewer.class_traits(sync=True)) - set(anywidget.AnyWidget.class_traits(sync=True))
+    assert ts_traits == py_traits, f"only in Python: {sorted(py_traits - ts_traits)}; only in TypeScript: {sorted(ts_traits - py_traits)}"
