@@ -174,7 +174,7 @@ class TileHandler(SlideHandler):
             self.remember_credentials()
             return
         engine = self.engine
-        data = engine.cache.get(engine.key(slide, level, col, row, frame, fmt, None, None))
+        data = engine.cached_tile(slide, level, col, row, frame, fmt)
         if data is None:
             try:
                 data = await engine.tile_async(slide, level, col, row, frame, fmt)
