@@ -126,10 +126,10 @@ def finite_geometry(geom, path, where):
 
 
 def check_parsed(parsed: Parsed, path) -> Parsed:
-    """What every reader's result must hold before anyone uses it: pixel coordinates (the readers
-    check them where they parse; this names the annotation for any they did not), and something to
-    import from a folder or dataset (a single file that holds no annotation imports nothing, with
-    a warning saying so)."""
+    """What every reader's result must hold before anyone uses it: pixel coordinates and names (the
+    readers check them where they parse; this names the annotation for any they did not), and
+    something to import from a folder or dataset (a single file that holds no annotation imports
+    nothing, with a warning saying so)."""
     _check_coordinates(parsed, path)
     _check_names(parsed, path)
     if len(parsed.lazy_annotations) or parsed.skipped:

@@ -182,7 +182,19 @@ def _annotations(path, anns, cat_names, img_names, warnings, *, key, scores=Fals
         else:  # keypoints all unlabelled: the box is what the annotation holds
             g, s = _boxes(path, key, bboxes, np.array([i]), warnings)
             geoms[i], shapes[i] = g[0], s[0]
-    # Meta for anything beyond the geometry: attributes, crowd flags, unknown keys.
+    _extra_meta(path, key, anns, shapes, metas)
+    cols = {
+        "image": image, "type": cls, "geometry": geoms, "shape": shapes, "meta": metas,
+    }
+    if scores or any("score" in a for a in anns):
+        cols["score"] = [None if a.get("score") is None else number(a["score"], path, f"{key}[{i}].score")
+                         for i, a in enumerate(anns)]
+    return Parsed(annotations=table(cols), images=image_table([]), warnings=warnings, boxes=lazy)
+
+
+def _extra_meta(path, key, anns, shapes, metas) -> None:
+    """Meta for anything beyond the geometry: attributes, crowd flags, unknown keys (in place; an
+    ellipse written by exact-lab as its box with ``exact_shape`` becomes an ellipse again)."""
     only_plain_keys = _PLAIN_KEYS.issuperset  # a bound method: the fastest per-dict key test
     extra = [i for i, a in enumerate(anns) if not only_plain_keys(a) or a.get("iscrowd")]
     for i in extra:
@@ -205,13 +217,6 @@ def _annotations(path, anns, cat_names, img_names, warnings, *, key, scores=Fals
         if rest:
             m["coco"] = {**m.get("coco", {}), **rest}
         metas[i] = m or None
-    cols = {
-        "image": image, "type": cls, "geometry": geoms, "shape": shapes, "meta": metas,
-    }
-    if scores or any("score" in a for a in anns):
-        cols["score"] = [None if a.get("score") is None else number(a["score"], path, f"{key}[{i}].score")
-                         for i, a in enumerate(anns)]
-    return Parsed(annotations=table(cols), images=image_table([]), warnings=warnings, boxes=lazy)
 
 
 def _unhashable_or_missing(v, mapping):
