@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..errors import ExactLabError
+from ._checks import check_parsed
 from ._common import Parsed, gc_paused
 from ._types import resolve_types
 from .registry import ALIASES, FORMATS, resolve, sniff
@@ -30,14 +32,17 @@ __all__ = [
 def read(path, format: str | None = None, *, images: pd.DataFrame | None = None, **options) -> Parsed:
     """Parse an annotation file or folder without touching any project."""
     name, module, implied = resolve(format or sniff(path))
-    return module.read(path, images=images, **{**implied, **options})
+    return check_parsed(module.read(path, images=images, **{**implied, **options}), path)
 
 
 @gc_paused()
 def write(path, format: str, annotations: pd.DataFrame, images: pd.DataFrame,
           types: pd.DataFrame, **options) -> dict:
-    """Write annotations (as ``Project.annotations`` returns them) in a format; returns a report."""
+    """Write annotations (as ``Project.annotations`` returns them) in a format; returns a report.
+    Writers get live rows only: soft-deleted ones (``include_deleted=True`` reads) are dropped here."""
     name, module, implied = resolve(format)
+    if "deleted" in annotations:
+        annotations = annotations[~annotations["deleted"].fillna(False).astype(bool)]
     report = module.write(path, annotations, images, types, **{**implied, **options})
     report.setdefault("format", name)
     return report
@@ -54,7 +59,7 @@ def import_annotations(project, path, format: str | None = None, *, image_set: s
         known = project.images().iloc[0:0]
     existing = project.annotation_types()
     t0 = time.perf_counter()
-    parsed = module.read(path, images=known, known_types=existing, **{**implied, **options})
+    parsed = check_parsed(module.read(path, images=known, known_types=existing, **{**implied, **options}), path)
     t1 = time.perf_counter()
     boxes = parsed.boxes
     ann, specs, warnings, skipped = resolve_types(
@@ -74,15 +79,20 @@ def import_annotations(project, path, format: str | None = None, *, image_set: s
         table_ = table_.drop(columns=["geometry"])
         table_["xmin"], table_["ymin"], table_["xmax"], table_["ymax"] = boxes.T
     t2 = time.perf_counter()
-    report = project.import_table(
-        table_,
-        image_set=image_set,
-        type_map=None,
-        create_types=create_types,
-        types=specs,
-        images=parsed.images,
-        source_file=str(path),
-    )
+    try:
+        report = project.import_table(
+            table_,
+            image_set=image_set,
+            type_map=None,
+            create_types=create_types,
+            types=specs,
+            images=parsed.images,
+            source_file=str(path),
+        )
+    except ExactLabError as exc:  # the store's own checks name a row; say which file it is from
+        if str(path) in str(exc):
+            raise
+        raise type(exc)(f"{path}: {exc}") from exc
     report = dict(report)
     report["seconds"] = {"read": round(t1 - t0, 3), "types": round(t2 - t1, 3),
                          "store": round(time.perf_counter() - t2, 3)}

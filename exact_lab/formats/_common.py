@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import gc
 import os
+import xml.etree.ElementTree as ET
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..errors import FormatError
 from ..shared import json_default
@@ -60,21 +62,24 @@ class Parsed:
     A reader of a big box-only file may hand over ``boxes`` ((n, 4) xmin, ymin, xmax, ymax) and
     leave the geometry column empty: the shapes are built only when someone reads
     ``.annotations`` (an import passes the box columns to the store, which never needs them).
+
+    ``searched`` is set by readers that look through a folder or a dataset for annotation files:
+    what they found, for the error when none of it held an annotation (``_checks.check_parsed``).
     """
 
-    def __init__(self, annotations, images=None, types=None, warnings=None, skipped=0, boxes=None):
+    def __init__(self, annotations, images=None, types=None, warnings=None, skipped=0, boxes=None,
+                 searched=None):
         self._annotations = annotations
         self.images = images if images is not None else image_table([])
         self.types = types if types is not None else {}
         self.warnings = warnings if warnings is not None else []
         self.skipped = skipped
         self.boxes = boxes
+        self.searched = searched
 
     @property
     def annotations(self) -> pd.DataFrame:
         if self.boxes is not None:
-            import shapely
-
             b = self.boxes
             self._annotations["geometry"] = shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3])
             self.boxes = None
@@ -89,6 +94,14 @@ class Parsed:
     def lazy_annotations(self) -> pd.DataFrame:
         """The table without building pending box geometry (see ``boxes``)."""
         return self._annotations
+
+
+def searched_folder(path, files, kind: str) -> str | None:
+    """``Parsed.searched`` of a reader that was given a folder: the files of it that it read."""
+    if not Path(path).is_dir():
+        return None
+    shown = ", ".join(Path(f).name for f in files[:3]) + (", ..." if len(files) > 3 else "")
+    return f"{len(files)} {kind} file(s) read in {path} ({shown}), none holds an annotation"
 
 
 def fail(path, where, expected) -> FormatError:
@@ -116,19 +129,6 @@ def image_table(rows) -> pd.DataFrame:
             df[col] = None
     df = df[IMAGE_COLUMNS].drop_duplicates(subset="name", keep="first")
     return df.reset_index(drop=True)
-
-
-def number(value, path, where, *, what="a number") -> float:
-    """float(value) or a FormatError naming where the non-number sits."""
-    if isinstance(value, bool):
-        raise fail(path, where, f"expected {what}, got {value!r}")
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise fail(path, where, f"expected {what}, got {str(value)[:40]!r}") from None
-    if not np.isfinite(out):
-        raise fail(path, where, f"expected a finite number, got {value!r}")
-    return out
 
 
 def image_size_from_file(path) -> tuple[int, int] | None:
@@ -190,6 +190,18 @@ def load_json(path):
             raise fail(path, f"line {exc.lineno} column {exc.colno}", f"not valid JSON ({exc.msg})") from None
 
 
+def parse_xml(path):
+    """The root element of an XML file. Expat never fetches external entities and refuses
+    entity expansion that multiplies the input (billion laughs), so neither reaches a reader."""
+    try:
+        return ET.parse(path).getroot()
+    except ET.ParseError as exc:
+        line, col = exc.position
+        raise fail(path, f"line {line} column {col}", f"not well-formed XML ({exc.msg if hasattr(exc, 'msg') else exc})") from None
+    except OSError as exc:
+        raise fail(path, None, f"cannot be read ({exc.strerror})") from None
+
+
 def _line_col(data: bytes, pos: int) -> tuple[int, int]:
     pos = max(0, min(pos, len(data)))
     line = data.count(b"\n", 0, pos) + 1
@@ -238,6 +250,19 @@ def source_label(type_row: dict | None, name: str) -> str:
     if type_row:
         return type_row["meta"].get("source_label", name)
     return name
+
+
+def image_for_file(path: Path, image, images, warnings) -> str:
+    """The image a single-image annotation file (QuPath, ASAP) belongs to."""
+    if image:
+        return str(image)
+    stem = path.name.split(".")[0]
+    if images is not None and len(images):
+        for n in images["name"]:
+            if n == path.stem or n.split(".")[0] == stem or Path(n).stem == path.stem:
+                return n
+    warnings.append(f"{path.name} names no image; its annotations go to image {path.stem!r} (pass image=)")
+    return path.stem
 
 
 def is_missing(v) -> bool:

@@ -10,12 +10,6 @@ import numpy as np
 import shapely
 
 
-def ring_from_flat(flat) -> np.ndarray:
-    """[x1, y1, x2, y2, ...] -> (n, 2) array."""
-    arr = np.asarray(flat, dtype=float)
-    return arr.reshape(-1, 2)
-
-
 def flat_from_coords(coords) -> list:
     return np.asarray(coords, dtype=float).reshape(-1).tolist()
 
@@ -36,12 +30,15 @@ def polygons_of(geom) -> list:
     return []
 
 
-def make_polygon(rings: list[np.ndarray]):
-    """Polygon or MultiPolygon from exterior rings; each ring (n, 2), n >= 3."""
-    polys = [shapely.Polygon(r) for r in rings]
-    if len(polys) == 1:
-        return polys[0]
-    return shapely.MultiPolygon(polys)
+def exterior_rings(geom, image, fmt: str, piece: str, warnings: list) -> list[np.ndarray]:
+    """The exterior rings of a (multi-)polygon, one ``piece`` (shape, line ...) each, for a format
+    that has neither holes nor multi-part shapes; ``warnings`` say what was lost on ``image``."""
+    polys = polygons_of(geom)
+    if len(polys) > 1:
+        warnings.append(f"a {len(polys)}-part polygon on {image!r} written as {len(polys)} {fmt} {piece}s")
+    if any(len(p.interiors) for p in polys):
+        warnings.append(f"a polygon hole on {image!r} dropped ({fmt} polygons have none)")
+    return [exterior_coords(p) for p in polys]
 
 
 def is_rectangle(geom) -> bool:
@@ -132,14 +129,3 @@ def rle_encode(mask: np.ndarray) -> dict:
 
     rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
     return {"size": [int(rle["size"][0]), int(rle["size"][1])], "counts": rle["counts"].decode("ascii")}
-
-
-def rle_uncompressed(mask: np.ndarray) -> dict:
-    """Boolean mask -> COCO uncompressed RLE (column-major run lengths, starting with zeros)."""
-    flat = np.asarray(mask, dtype=np.uint8).flatten(order="F")
-    change = np.flatnonzero(np.diff(flat)) + 1
-    bounds = np.concatenate([[0], change, [flat.size]])
-    counts = np.diff(bounds).tolist()
-    if flat.size and flat[0] == 1:
-        counts = [0] + counts
-    return {"size": [int(mask.shape[0]), int(mask.shape[1])], "counts": counts}

@@ -14,14 +14,28 @@ import numpy as np
 import shapely
 
 from . import _geometry as G
-from ._common import UNCLASSIFIED, Parsed, fail, fmt, image_table, meta_of, source_label, table, type_info
-from .cvat import parse_xml
-from .qupath import image_for_file
+from ._checks import checked_box, polygon
+from ._common import (
+    UNCLASSIFIED,
+    Parsed,
+    fail,
+    fmt,
+    image_for_file,
+    image_table,
+    meta_of,
+    parse_xml,
+    searched_folder,
+    source_label,
+    table,
+    type_info,
+)
 
 
 def read(path, *, images=None, image=None, **_) -> Parsed:
     p = Path(path)
     files = sorted(p.glob("*.xml")) if p.is_dir() else [p]
+    if not files:
+        raise fail(p, None, "no annotations found: expected ASAP .xml files in the folder")
     rows, warnings, names, hints = [], [], [], {}
     for f in files:
         root = parse_xml(f)
@@ -35,7 +49,7 @@ def read(path, *, images=None, image=None, **_) -> Parsed:
         for k, a in enumerate(root.iter("Annotation")):
             rows.append(_annotation(f, f"<Annotation> #{k + 1}", a, name, hints))
     return Parsed(annotations=table(rows), images=image_table([{"name": n} for n in names]),
-                  types=hints, warnings=warnings)
+                  types=hints, warnings=warnings, searched=searched_folder(p, files, "ASAP"))
 
 
 def _annotation(f, where, a, image, hints):
@@ -62,14 +76,14 @@ def _annotation(f, where, a, image, hints):
         geom, shape = (shapely.Point(xy[0]) if len(xy) == 1 else shapely.MultiPoint(xy)), "point"
     elif kind == "Rectangle":
         (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
-        geom = shapely.box(x0, y0, x1, y1)
-        shape = "box" if G.is_rectangle(shapely.Polygon(xy)) or len(xy) == 2 else "polygon"
+        geom = checked_box(f, where, x0, y0, x1, y1)
+        shape = "box" if len(xy) == 2 or G.is_rectangle(shapely.Polygon(xy)) else "polygon"
         if shape == "polygon":
-            geom = shapely.Polygon(xy)
+            geom = polygon([xy], f, where)
     elif kind in ("Polygon", "Spline"):
         if len(xy) < 3:
             raise fail(f, where, f"a {kind} needs at least 3 coordinates")
-        geom, shape = shapely.Polygon(xy), "polygon"
+        geom, shape = polygon([xy], f, where), "polygon"
         if kind == "Spline":
             meta["asap_type"] = "Spline"
     else:
@@ -84,8 +98,6 @@ def write(path, annotations, images, types, **_) -> dict:
     path = Path(path)
     tinfo = type_info(types)
     ann = annotations
-    if "deleted" in ann:
-        ann = ann[~ann["deleted"].fillna(False).astype(bool)]
     vt = ann["vector_type"].to_numpy(dtype=object) if len(ann) else np.array([], dtype=object)
     skip = np.isin(vt, ["global", "line", "polyline"])
     warnings = [f"ASAP has no lines or whole-image annotations: {int(skip.sum())} not written"] if skip.any() else []

@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 
 from . import _geometry as G
+from ._checks import image_size, number, plausible, points, polygon, text
 from ._common import (
     Parsed,
     dump_json,
@@ -27,6 +28,7 @@ from ._common import (
     type_info,
     unique_names,
 )
+from ._masks import mask_from_rle
 
 # Annotation keys the reader turns into columns; anything else is kept in meta["coco"].
 _KNOWN = frozenset({"id", "image_id", "category_id", "bbox", "segmentation", "area", "iscrowd",
@@ -66,7 +68,8 @@ def _categories(path, cats, warnings):
     for i, c in enumerate(cats):
         if not isinstance(c, dict) or "id" not in c or "name" not in c:
             raise fail(path, f"categories[{i}]", "expected an object with 'id' and 'name'")
-        name = str(c["name"])
+        _check_id(path, f"categories[{i}].id", c["id"])
+        name = text(c["name"], path, f"categories[{i}].name", what="a category name")
         if name in hints:
             warnings.append(f"categories {hints[name]['meta']['coco_id']} and {c['id']} share the name {name!r}; merged")
         names[c["id"]] = name
@@ -75,6 +78,8 @@ def _categories(path, cats, warnings):
             meta["supercategory"] = c["supercategory"]
         hint = {"meta": meta}
         kp_names = c.get("keypoints")
+        if not isinstance(kp_names, (list, type(None))) or not isinstance(c.get("skeleton"), (list, type(None))):
+            raise fail(path, f"categories[{i}]", "expected 'keypoints' and 'skeleton' as lists")
         if kp_names or c.get("skeleton"):
             meta["keypoints"] = list(kp_names or [])
             meta["skeleton"] = c.get("skeleton") or []
@@ -90,10 +95,13 @@ def _images(path, imgs, warnings):
     for i, im in enumerate(imgs):
         if not isinstance(im, dict) or "id" not in im or "file_name" not in im:
             raise fail(path, f"images[{i}]", "expected an object with 'id' and 'file_name'")
-        ids.append(im["id"])
-        files.append(str(im["file_name"]))
-        widths.append(im.get("width"))
-        heights.append(im.get("height"))
+        ids.append(_check_id(path, f"images[{i}].id", im["id"]))
+        name = text(im["file_name"], path, f"images[{i}].file_name", what="a file name")
+        if not name:
+            raise fail(path, f"images[{i}].file_name", "expected a file name")
+        files.append(name)
+        widths.append(image_size(im.get("width"), path, f"images[{i}].width"))
+        heights.append(image_size(im.get("height"), path, f"images[{i}].height"))
     names, w = unique_names(files)
     warnings.extend(w)
     metas = [
@@ -103,6 +111,13 @@ def _images(path, imgs, warnings):
         [{"name": n, "width": wd, "height": ht, "meta": m} for n, wd, ht, m in zip(names, widths, heights, metas)]
     )
     return dict(zip(ids, names)), img_table
+
+
+def _check_id(path, where, value):
+    """COCO ids are integers (some tools write text): anything else cannot be looked up."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise fail(path, where, f"expected an integer id, got {str(value)[:40]}")
+    return value
 
 
 def _column(path, anns, key, where, *, required=True):
@@ -167,13 +182,27 @@ def _annotations(path, anns, cat_names, img_names, warnings, *, key, scores=Fals
         else:  # keypoints all unlabelled: the box is what the annotation holds
             g, s = _boxes(path, key, bboxes, np.array([i]), warnings)
             geoms[i], shapes[i] = g[0], s[0]
-    # Meta for anything beyond the geometry: attributes, crowd flags, unknown keys.
+    _extra_meta(path, key, anns, shapes, metas)
+    cols = {
+        "image": image, "type": cls, "geometry": geoms, "shape": shapes, "meta": metas,
+    }
+    if scores or any("score" in a for a in anns):
+        cols["score"] = [None if a.get("score") is None else number(a["score"], path, f"{key}[{i}].score")
+                         for i, a in enumerate(anns)]
+    return Parsed(annotations=table(cols), images=image_table([]), warnings=warnings, boxes=lazy)
+
+
+def _extra_meta(path, key, anns, shapes, metas) -> None:
+    """Meta for anything beyond the geometry: attributes, crowd flags, unknown keys (in place; an
+    ellipse written by exact-lab as its box with ``exact_shape`` becomes an ellipse again)."""
     only_plain_keys = _PLAIN_KEYS.issuperset  # a bound method: the fastest per-dict key test
     extra = [i for i, a in enumerate(anns) if not only_plain_keys(a) or a.get("iscrowd")]
     for i in extra:
         a = anns[i]
         m = dict(metas[i] or {})
         if a.get("attributes"):
+            if not isinstance(a["attributes"], dict):
+                raise fail(path, f"{key}[{i}].attributes", "expected an object of attribute names and values")
             attrs = dict(a["attributes"])
             if attrs.pop("exact_shape", None) == "ellipse" and shapes[i] == "box":
                 shapes[i] = "ellipse"
@@ -188,12 +217,6 @@ def _annotations(path, anns, cat_names, img_names, warnings, *, key, scores=Fals
         if rest:
             m["coco"] = {**m.get("coco", {}), **rest}
         metas[i] = m or None
-    cols = {
-        "image": image, "type": cls, "geometry": geoms, "shape": shapes, "meta": metas,
-    }
-    if scores or any("score" in a for a in anns):
-        cols["score"] = [a.get("score") for a in anns]
-    return Parsed(annotations=table(cols), images=image_table([]), warnings=warnings, boxes=lazy)
 
 
 def _unhashable_or_missing(v, mapping):
@@ -212,7 +235,16 @@ def _box_corners(path, key, bboxes, idx):
     out = arr.copy()
     out[:, 2] += arr[:, 0]
     out[:, 3] += arr[:, 1]
+    _finite_corners(path, key, idx, out, bboxes)
     return out
+
+
+def _finite_corners(path, key, idx, corners, bboxes):
+    """Corners that are pixel coordinates (x + width can overflow where x and width did not)."""
+    bad = ~plausible(corners).all(axis=1)
+    if bad.any():
+        j = idx[int(np.argmax(bad))]
+        raise fail(path, f"{key}[{j}].bbox", f"expected a box whose corners are finite pixel coordinates, got {bboxes[j]}")
 
 
 def _bbox_array(path, key, bboxes, idx):
@@ -242,6 +274,7 @@ def _bbox_array(path, key, bboxes, idx):
 def _boxes(path, key, bboxes, idx, warnings):
     arr = _bbox_array(path, key, bboxes, idx)
     x, y, w, h = arr.T
+    _finite_corners(path, key, idx, np.column_stack([x, y, x + w, y + h]), bboxes)
     geoms = shapely.box(x, y, x + w, y + h)
     shapes = np.full(len(idx), "box", dtype=object)
     flat = (w == 0) | (h == 0)
@@ -264,23 +297,11 @@ def _segmentation(path, where, a):
             if not isinstance(part, list) or len(part) < 6 or len(part) % 2:
                 raise fail(path, f"{where}.segmentation[{k}]",
                            "expected a polygon [x1, y1, x2, y2, x3, y3, ...] with an even count >= 6")
-            try:
-                rings.append(G.ring_from_flat(part))
-            except (TypeError, ValueError):
-                raise fail(path, f"{where}.segmentation[{k}]", "expected numbers") from None
-        geom = G.make_polygon(rings)
-        return geom, "polygon", None
+            rings.append(points(part, path, f"{where}.segmentation[{k}]", minimum=3))
+        return polygon(rings, path, f"{where}.segmentation"), "polygon", None
     if isinstance(seg, dict):
-        if "counts" not in seg or "size" not in seg:
-            raise fail(path, f"{where}.segmentation", "expected an RLE object with 'counts' and 'size'")
-        try:
-            mask = G.rle_decode(seg)
-        except Exception as exc:
-            raise fail(path, f"{where}.segmentation", f"expected a valid RLE mask ({exc})") from None
-        geom = G.mask_to_geometry(mask)
-        if geom is None:
-            raise fail(path, f"{where}.segmentation", "the RLE mask is empty")
-        return geom, "mask", {"rle": G.rle_encode(mask)}
+        geom, rle = mask_from_rle(seg, path, f"{where}.segmentation")
+        return geom, "mask", {"rle": rle}
     raise fail(path, f"{where}.segmentation", f"expected a polygon list or an RLE object, got {type(seg).__name__}")
 
 
@@ -288,10 +309,7 @@ def _keypoints(path, where, a):
     kp = a["keypoints"]
     if not isinstance(kp, list) or len(kp) % 3:
         raise fail(path, f"{where}.keypoints", "expected [x1, y1, v1, x2, y2, v2, ...]")
-    try:
-        arr = np.asarray(kp, dtype=float).reshape(-1, 3)
-    except (TypeError, ValueError):
-        raise fail(path, f"{where}.keypoints", "expected numbers") from None
+    arr = np.array([number(v, path, f"{where}.keypoints[{i}]") for i, v in enumerate(kp)]).reshape(-1, 3)
     vis = arr[:, 2].astype(int).tolist()
     labelled = arr[arr[:, 2] > 0][:, :2]
     meta = {"visibility": vis}
@@ -360,8 +378,6 @@ def write(path, annotations, images, types, *, results=False, indent=False, **_)
     warnings: list[str] = []
     tinfo = type_info(types)
     ann = annotations
-    if "deleted" in ann:
-        ann = ann[~ann["deleted"].fillna(False).astype(bool)]
     # Categories: one per label (types split on import share their source label).
     cat_ids, categories = _categories_out(ann, tinfo)
     img_ids, image_list = _images_out(images, ann)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import shapely
 
-from ._common import Parsed, dump_json, fail, image_table, load_json, number, source_label, table, type_info
+from ._checks import checked_box, number, text
+from ._common import Parsed, dump_json, fail, image_table, load_json, searched_folder, source_label, table, type_info
 
 
 def read(path, *, images=None, **_) -> Parsed:
@@ -24,7 +24,9 @@ def read(path, *, images=None, **_) -> Parsed:
         for i, item in enumerate(data):
             if not isinstance(item, dict) or "image" not in item:
                 raise fail(f, f"[{i}]", "expected an object with 'image' and 'annotations'")
-            name = str(item["image"])
+            name = text(item["image"], f, f"[{i}].image", what="an image file name")
+            if not name:
+                raise fail(f, f"[{i}].image", "expected an image file name")
             imgs.append({"name": name})
             anns = item.get("annotations") or []
             if not isinstance(anns, list):
@@ -40,9 +42,12 @@ def read(path, *, images=None, **_) -> Parsed:
                     raise fail(f, f"{where}.coordinates", f"missing key {exc.args[0]!r}") from None
                 if w <= 0 or h <= 0:
                     raise fail(f, f"{where}.coordinates", "expected positive width and height")
-                rows.append({"image": name, "type": str(a["label"]), "shape": "box",
-                             "geometry": shapely.box(x - w / 2, y - h / 2, x + w / 2, y + h / 2)})
-    return Parsed(annotations=table(rows), images=image_table(imgs))
+                label = text(a["label"], f, f"{where}.label", what="a class name")
+                if not label:
+                    raise fail(f, f"{where}.label", "expected a class name")
+                rows.append({"image": name, "type": label, "shape": "box",
+                             "geometry": checked_box(f, f"{where}.coordinates", x - w / 2, y - h / 2, x + w / 2, y + h / 2)})
+    return Parsed(annotations=table(rows), images=image_table(imgs), searched=searched_folder(p, files, "CreateML"))
 
 
 def write(path, annotations, images, types, **_) -> dict:
@@ -51,8 +56,6 @@ def write(path, annotations, images, types, **_) -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     tinfo = type_info(types)
     ann = annotations
-    if "deleted" in ann:
-        ann = ann[~ann["deleted"].fillna(False).astype(bool)]
     vt = ann["vector_type"].to_numpy(dtype=object) if len(ann) else np.array([], dtype=object)
     ok = ~np.isin(vt, ["global", "point"])
     warnings = []

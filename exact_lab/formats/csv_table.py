@@ -10,12 +10,13 @@ A row of a box layout with empty coordinates is a whole-image label. Unknown col
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import shapely
 
+from ._checks import checked_box, image_size
 from ._common import Parsed, fail, fmt, image_table, is_missing, meta_of, source_label, table, type_info
 
 _ALIASES = {
@@ -42,7 +43,9 @@ def read(path, *, images=None, layout=None, sep=None, **_) -> Parsed:
         df = pd.read_csv(path, sep=sep, engine="python", dtype=str, keep_default_na=False)
     except FileNotFoundError:
         raise fail(path, None, "no such file") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+    except OSError as exc:  # a folder, no permission
+        raise fail(path, None, f"cannot be read ({exc.strerror})") from None
+    except (pd.errors.ParserError, csv.Error, UnicodeDecodeError, ValueError) as exc:
         raise fail(path, None, f"not a readable CSV table ({str(exc).splitlines()[0]})") from None
     cols = list(df.columns)
     c = {k: _find(cols, k) for k in _ALIASES}
@@ -69,7 +72,8 @@ def read(path, *, images=None, layout=None, sep=None, **_) -> Parsed:
         label = rec[c["type"]].strip()
         if not name or not label:
             raise fail(path, f"line {line}", "expected an image name and a class")
-        size = (_num(path, line, rec.get(img_w), img_w), _num(path, line, rec.get(img_h), img_h))
+        size = (image_size(rec.get(img_w), path, f"line {line} column {img_w!r}") if img_w else None,
+                image_size(rec.get(img_h), path, f"line {line} column {img_h!r}") if img_h else None)
         imgs.setdefault(name, size)
         vals = [rec[c[k]].strip() for k in need[layout]]
         if all(v == "" for v in vals):
@@ -85,7 +89,7 @@ def read(path, *, images=None, layout=None, sep=None, **_) -> Parsed:
             W, H = size
             if W and H and (x0 < -1 or y0 < -1 or x1 > W + 1 or y1 > H + 1):
                 raise fail(path, f"line {line}", f"box ({x0:g}, {y0:g}, {x1:g}, {y1:g}) lies outside the {int(W)}x{int(H)} image")
-            geom, shape = shapely.box(x0, y0, x1, y1), "box"
+            geom, shape = checked_box(path, f"line {line}", x0, y0, x1, y1), "box"
         meta = {col: rec[col] for col in extra if rec[col] != ""}
         score = _num(path, line, rec.get(c["score"]), c["score"]) if c["score"] else None
         rows.append({"image": name, "type": label, "geometry": geom, "shape": shape, "score": score,
@@ -114,8 +118,6 @@ def write(path, annotations, images, types, *, layout="corners", **_) -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     tinfo = type_info(types)
     ann = annotations
-    if "deleted" in ann:
-        ann = ann[~ann["deleted"].fillna(False).astype(bool)]
     sizes = {r["image_id"]: (r.get("width"), r.get("height")) for r in images.to_dict("records")}
     warnings = []
     vt = ann["vector_type"].to_numpy(dtype=object) if len(ann) else np.array([], dtype=object)

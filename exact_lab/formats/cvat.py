@@ -14,19 +14,11 @@ import numpy as np
 import shapely
 
 from . import _geometry as G
-from ._common import UNCLASSIFIED, Parsed, fail, fmt, image_table, is_missing, meta_of, source_label, table, type_info
+from ._checks import MAX_INT32, checked_box, finite_geometry, image_size, integer, number, polygon
+from ._common import UNCLASSIFIED, Parsed, fail, fmt, image_table, is_missing, meta_of, parse_xml, source_label, table, type_info
+from ._masks import check_mask_size
 
 _SHAPES = ("box", "polygon", "polyline", "points", "ellipse", "mask", "tag", "cuboid", "skeleton")
-
-
-def parse_xml(path):
-    try:
-        return ET.parse(path).getroot()
-    except ET.ParseError as exc:
-        line, col = exc.position
-        raise fail(path, f"line {line} column {col}", f"not well-formed XML ({exc.msg if hasattr(exc, 'msg') else exc})") from None
-    except OSError as exc:
-        raise fail(path, None, f"cannot be read ({exc.strerror})") from None
 
 
 def read(path, *, images=None, **_) -> Parsed:
@@ -51,7 +43,7 @@ def read(path, *, images=None, **_) -> Parsed:
     if clash:
         warnings.append(f"{len(clash)} image name(s) repeat across subsets; those images are named subset/name")
     for im, name in zip(elements, names):
-        w, h = _int_attr(path, im, "width"), _int_attr(path, im, "height")
+        w, h = _size_attr(path, im, "width"), _size_attr(path, im, "height")
         meta = {key: im.get(key) for key in ("id", "subset", "task_id") if im.get(key) is not None}
         img_rows.append({"name": name, "width": w, "height": h, "meta": meta or None})
         for child in im:
@@ -71,14 +63,8 @@ def read(path, *, images=None, **_) -> Parsed:
                   warnings=warnings, skipped=skipped)
 
 
-def _int_attr(path, el, key):
-    v = el.get(key)
-    if v is None:
-        return None
-    try:
-        return int(float(v))
-    except ValueError:
-        raise fail(path, f"<{el.tag} {key}={v!r}>", "expected an integer") from None
+def _size_attr(path, el, key):
+    return image_size(el.get(key), path, f"<{el.tag} {key}={el.get(key)!r}>")
 
 
 def _labels(root) -> dict:
@@ -138,10 +124,10 @@ def _shape(path, where, el, w, h):
         meta["occluded"] = True
     for key in ("z_order", "group_id"):
         if el.get(key) not in (None, "0", ""):
-            meta[key] = int(float(el.get(key)))
+            meta[key] = integer(el.get(key), path, f"{where} {key}={el.get(key)!r}", minimum=-MAX_INT32)
     if el.get("source") not in (None, "manual"):
         meta["cvat_source"] = el.get("source")
-    rot = float(el.get("rotation") or 0)
+    rot = number(el.get("rotation") or 0, path, f"{where} rotation={el.get('rotation')!r}", what="an angle")
     if rot:
         meta["rotation"] = rot
     tag = el.tag
@@ -149,15 +135,17 @@ def _shape(path, where, el, w, h):
         x0, y0, x1, y1 = _floats(path, where, el, ("xtl", "ytl", "xbr", "ybr"))
         if x1 <= x0 or y1 <= y0:
             raise fail(path, where, "expected xtl < xbr and ytl < ybr")
-        geom, shape = shapely.box(x0, y0, x1, y1), "box"
+        geom, shape = checked_box(path, where, x0, y0, x1, y1), "box"
     elif tag == "ellipse":
         cx, cy, rx, ry = _floats(path, where, el, ("cx", "cy", "rx", "ry"))
-        geom, shape = G.ellipse_from_center(cx, cy, rx, ry), "ellipse"
+        if rx == 0 or ry == 0:
+            raise fail(path, where, "expected an ellipse with non-zero radii rx and ry")
+        geom, shape = finite_geometry(G.ellipse_from_center(cx, cy, rx, ry), path, where), "ellipse"
     elif tag == "polygon":
         pts = _points(path, where, el.get("points"))
         if len(pts) < 3:
             raise fail(path, where, "expected a polygon of at least 3 points")
-        geom, shape = shapely.Polygon(pts), "polygon"
+        geom, shape = polygon([pts], path, f"{where} points"), "polygon"
     elif tag == "polyline":
         pts = _points(path, where, el.get("points"))
         if len(pts) < 2:
@@ -180,11 +168,18 @@ def _shape(path, where, el, w, h):
 
 def _mask(path, where, el, w, h):
     """CVAT 2 masks: run lengths (background first, row-major) inside [left, top, width, height]."""
-    left, top, width, height = (int(v) for v in _floats(path, where, el, ("left", "top", "width", "height")))
+    left, top, width, height = (integer(el.get(k), path, f"{where} {k}={el.get(k)!r}", minimum=int(k in ("width", "height")))
+                                for k in ("left", "top", "width", "height"))
+    full_w, full_h = (w or left + width), (h or top + height)
+    if left + width > full_w or top + height > full_h:
+        raise fail(path, where, f"expected the mask inside the {full_w}x{full_h} image")
+    check_mask_size(full_h, full_w, path, where)
     try:
         counts = [int(v) for v in (el.get("rle") or "").split(",") if v.strip()]
     except ValueError:
         raise fail(path, f"{where} rle", "expected comma-separated run lengths") from None
+    if any(c < 0 for c in counts):
+        raise fail(path, f"{where} rle", "expected non-negative run lengths")
     flat = np.zeros(width * height, dtype=bool)
     pos, val = 0, False
     for c in counts:
@@ -193,7 +188,6 @@ def _mask(path, where, el, w, h):
         val = not val
     if pos != width * height:
         raise fail(path, f"{where} rle", f"run lengths add up to {pos}, expected width*height = {width * height}")
-    full_w, full_h = (w or left + width), (h or top + height)
     mask = np.zeros((full_h, full_w), dtype=bool)
     mask[top:top + height, left:left + width] = flat.reshape(height, width)
     geom = G.mask_to_geometry(mask)
@@ -211,8 +205,6 @@ def write(path, annotations, images, types, **_) -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     tinfo = type_info(types)
     ann = annotations
-    if "deleted" in ann:
-        ann = ann[~ann["deleted"].fillna(False).astype(bool)]
     root = ET.Element("annotations")
     ET.SubElement(root, "version").text = "1.1"
     task = ET.SubElement(ET.SubElement(root, "meta"), "task")
@@ -292,13 +284,8 @@ def _shape_out(parent, row, tinfo, warnings) -> int:
             a["rotation"] = fmt(meta["rotation"])
         els.append(("ellipse", a))
     elif vt in ("polygon", "mask"):
-        polys = G.polygons_of(g)
-        if len(polys) > 1:
-            warnings.append(f"a {len(polys)}-part polygon on {row.image!r} written as {len(polys)} CVAT polygons")
-        for p in polys:
-            if len(p.interiors):
-                warnings.append(f"a polygon hole on {row.image!r} dropped (CVAT polygons have none)")
-            els.append(("polygon", {**attrs, "points": _pts(G.exterior_coords(p))}))
+        for ring in G.exterior_rings(g, row.image, "CVAT", "polygon", warnings):
+            els.append(("polygon", {**attrs, "points": _pts(ring)}))
     elif vt in ("line", "polyline"):
         lines = list(g.geoms) if g.geom_type == "MultiLineString" else [g]
         for ln in lines:

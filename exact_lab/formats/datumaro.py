@@ -9,6 +9,7 @@ import numpy as np
 import shapely
 
 from . import _geometry as G
+from ._checks import checked_box, image_size, integer, json_object, number, points, polygon, text
 from ._common import (
     Parsed,
     dump_json,
@@ -17,11 +18,13 @@ from ._common import (
     is_missing,
     load_json,
     meta_of,
+    searched_folder,
     source_label,
     table,
     type_info,
     unique_names,
 )
+from ._masks import mask_from_rle
 
 
 def read(path, *, images=None, **_) -> Parsed:
@@ -45,8 +48,12 @@ def read(path, *, images=None, **_) -> Parsed:
         for i, it in enumerate(data["items"]):
             if not isinstance(it, dict) or "id" not in it:
                 raise fail(f, f"items[{i}]", "expected an object with an 'id'")
-            img = it.get("image") or it.get("media") or {}
-            refs.append(str(img.get("path") or it["id"]))
+            img = _media(f, f"items[{i}]", it)
+            ref = text(img.get("path"), f, f"items[{i}].image.path", what="an image path") or \
+                text(it["id"], f, f"items[{i}].id", what="an item id")
+            if not ref:
+                raise fail(f, f"items[{i}].id", "expected an item id or an image path")
+            refs.append(ref)
     names, warnings = unique_names(refs)
     rows, imgs, hints = [], [], {}
     k = 0
@@ -56,12 +63,16 @@ def read(path, *, images=None, **_) -> Parsed:
         for i, it in enumerate(data["items"]):
             name = names[k]
             k += 1
-            img = it.get("image") or it.get("media") or {}
-            size = img.get("size")
-            h, w = (size if isinstance(size, list) and len(size) == 2 else (None, None))
+            img = _media(f, f"items[{i}]", it)
+            h, w = _size(f, f"items[{i}].image.size", img.get("size"))
+            if it.get("attr") is not None and not isinstance(it["attr"], dict):
+                raise fail(f, f"items[{i}].attr", "expected an object")
             imgs.append({"name": name, "width": w, "height": h,
                          "meta": {"datumaro_id": it["id"], "subset": subset, **({"attr": it["attr"]} if it.get("attr") else {})}})
-            for j, a in enumerate(it.get("annotations") or []):
+            anns = it.get("annotations") or []
+            if not isinstance(anns, list):
+                raise fail(f, f"items[{i}].annotations", "expected a list of annotations")
+            for j, a in enumerate(anns):
                 row = _annotation(f, f"items[{i}].annotations[{j}]", a, labels, w, h)
                 if row is None:
                     warnings.append(f"{f.name} items[{i}].annotations[{j}]: type {a.get('type')!r} not supported; skipped")
@@ -69,32 +80,59 @@ def read(path, *, images=None, **_) -> Parsed:
                 row["image"] = name
                 rows.append(row)
     skipped = sum(1 for x in warnings if "not supported" in x)
-    return Parsed(annotations=table(rows), images=image_table(imgs), types=hints, warnings=warnings, skipped=skipped)
+    return Parsed(annotations=table(rows), images=image_table(imgs), types=hints, warnings=warnings, skipped=skipped,
+                  searched=searched_folder(p, files, "Datumaro"))
+
+
+def _media(f, where, item) -> dict:
+    img = item.get("image") or item.get("media") or {}
+    if not isinstance(img, dict):
+        raise fail(f, f"{where}.image", "expected an object with 'path' and 'size'")
+    return img
+
+
+def _size(f, where, size):
+    """Datumaro's image size is [height, width]."""
+    if size is None:
+        return None, None
+    if not isinstance(size, list) or len(size) != 2:
+        raise fail(f, where, f"expected [height, width], got {str(size)[:40]}")
+    return image_size(size[0], f, where), image_size(size[1], f, where)
 
 
 def _labels(f, data, hints) -> list[str]:
-    cats = data.get("categories") or {}
-    lab = cats.get("label") or {}
+    cats = json_object(data.get("categories"), f, "categories")
+    lab = json_object(cats.get("label"), f, "categories.label")
+    entries = lab.get("labels") or []
+    if not isinstance(entries, list):
+        raise fail(f, "categories.label.labels", "expected a list of labels")
     labels = []
-    for i, entry in enumerate(lab.get("labels") or []):
+    for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or "name" not in entry:
             raise fail(f, f"categories.label.labels[{i}]", "expected an object with a 'name'")
-        labels.append(str(entry["name"]))
+        name = text(entry["name"], f, f"categories.label.labels[{i}].name", what="a label name")
+        labels.append(name)
         meta = {}
         if entry.get("parent"):
             meta["parent"] = entry["parent"]
         if entry.get("attributes"):
             meta["attributes_spec"] = entry["attributes"]
-        hints.setdefault(str(entry["name"]), {"meta": meta})
-    for item in (cats.get("points") or {}).get("items") or []:
+        hints.setdefault(name, {"meta": meta})
+    items = json_object(cats.get("points"), f, "categories.points").get("items") or []
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        where = f"categories.points.items[{i}]"
+        item = json_object(item, f, where)
         lid = item.get("label_id")
         if isinstance(lid, int) and 0 <= lid < len(labels):
+            names, joints = item.get("labels") or [], item.get("joints") or []
+            if not isinstance(names, list) or not isinstance(joints, list):
+                raise fail(f, where, "expected 'labels' and 'joints' as lists")
             h = hints[labels[lid]]
             h["vector_type"] = "point"
-            h["meta"]["keypoints"] = item.get("labels") or []
-            h["meta"]["skeleton"] = item.get("joints") or []
-            if item.get("labels"):
-                h["node_count"] = len(item["labels"])
+            h["meta"]["keypoints"] = names
+            h["meta"]["skeleton"] = joints
+            if names:
+                h["node_count"] = len(names)
     return labels
 
 
@@ -102,13 +140,7 @@ def _flat_points(f, where, a, minimum):
     pts = a.get("points")
     if not isinstance(pts, list) or len(pts) % 2 or len(pts) < 2 * minimum:
         raise fail(f, f"{where}.points", f"expected [x1, y1, x2, y2, ...] with at least {minimum} points")
-    try:
-        arr = np.asarray(pts, dtype=float).reshape(-1, 2)
-    except (TypeError, ValueError):
-        raise fail(f, f"{where}.points", "expected numbers") from None
-    if not np.isfinite(arr).all():
-        raise fail(f, f"{where}.points", "expected finite numbers")
-    return arr
+    return points(pts, f, f"{where}.points", minimum=minimum)
 
 
 def _annotation(f, where, a, labels, w, h):
@@ -118,35 +150,35 @@ def _annotation(f, where, a, labels, w, h):
     lid = a.get("label_id")
     if lid is None:
         label = "unlabeled"
-    elif not isinstance(lid, int) or not 0 <= lid < len(labels):
+    elif isinstance(lid, bool) or not isinstance(lid, int) or not 0 <= lid < len(labels):
         raise fail(f, f"{where}.label_id", f"unknown class: label id {lid!r} is not in categories.label ({len(labels)} labels)")
     else:
         label = labels[lid]
     meta = {}
-    if a.get("attributes"):
-        meta["attributes"] = dict(a["attributes"])
+    attrs = json_object(a.get("attributes"), f, f"{where}.attributes")
+    if attrs:
+        meta["attributes"] = dict(attrs)
     for key in ("group", "z_order", "id"):
         if a.get(key):
             meta[f"datumaro_{key}" if key == "id" else key] = a[key]
-    score = (a.get("attributes") or {}).get("score")
+    score = attrs.get("score")
+    score = None if score is None else number(score, f, f"{where}.attributes.score", what="a score")
     desc = None
     if t == "label":
         geom, shape = None, "global"
     elif t == "caption":
-        geom, shape, desc = None, "global", a.get("caption")
+        geom, shape = None, "global"
+        desc = text(a.get("caption"), f, f"{where}.caption", what="a caption")
     elif t == "bbox":
         b = a.get("bbox")
         if not isinstance(b, list) or len(b) != 4:
             raise fail(f, f"{where}.bbox", "expected [x, y, width, height]")
-        try:
-            x, y, bw, bh = (float(v) for v in b)
-        except (TypeError, ValueError):
-            raise fail(f, f"{where}.bbox", "expected numbers") from None
+        x, y, bw, bh = (number(v, f, f"{where}.bbox") for v in b)
         if bw <= 0 or bh <= 0:
             raise fail(f, f"{where}.bbox", "expected positive width and height")
-        geom, shape = shapely.box(x, y, x + bw, y + bh), "box"
+        geom, shape = checked_box(f, f"{where}.bbox", x, y, x + bw, y + bh), "box"
     elif t == "polygon":
-        geom, shape = shapely.Polygon(_flat_points(f, where, a, 3)), "polygon"
+        geom, shape = polygon([_flat_points(f, where, a, 3)], f, f"{where}.points"), "polygon"
     elif t == "polyline":
         pts = _flat_points(f, where, a, 2)
         geom, shape = shapely.LineString(pts), "line" if len(pts) == 2 else "polyline"
@@ -154,7 +186,10 @@ def _annotation(f, where, a, labels, w, h):
         pts = _flat_points(f, where, a, 1)
         vis = a.get("visibility")
         if vis:
-            meta["visibility"] = list(vis)
+            if not isinstance(vis, list):
+                raise fail(f, f"{where}.visibility", "expected a list of visibility flags")
+            vis = [integer(v, f, f"{where}.visibility", what="a visibility flag", maximum=2) for v in vis]
+            meta["visibility"] = vis
             pts = pts[np.asarray(vis) > 0] if len(vis) == len(pts) else pts
         if len(pts) == 0:
             return None
@@ -162,24 +197,14 @@ def _annotation(f, where, a, labels, w, h):
     elif t == "ellipse":
         pts = _flat_points(f, where, a, 2)
         (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
-        geom, shape = shapely.box(x0, y0, x1, y1), "ellipse"
+        geom, shape = checked_box(f, f"{where}.points", x0, y0, x1, y1), "ellipse"
     elif t == "mask":
-        rle = a.get("rle")
-        if not isinstance(rle, dict):
-            raise fail(f, f"{where}.rle", "expected an RLE object with 'counts' and 'size'")
-        try:
-            mask = G.rle_decode(rle)
-        except Exception as exc:
-            raise fail(f, f"{where}.rle", f"expected a valid RLE mask ({exc})") from None
-        geom = G.mask_to_geometry(mask)
-        if geom is None:
-            raise fail(f, f"{where}.rle", "the mask is empty")
+        geom, meta["rle"] = mask_from_rle(a.get("rle"), f, f"{where}.rle")
         shape = "mask"
-        meta["rle"] = G.rle_encode(mask)
     else:
         return None
-    return {"type": label, "geometry": geom, "shape": shape, "meta": meta or None,
-            "score": float(score) if isinstance(score, (int, float)) else None, "description": desc}
+    return {"type": label, "geometry": geom, "shape": shape, "meta": meta or None, "score": score,
+            "description": desc}
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -191,8 +216,6 @@ def write(path, annotations, images, types, **_) -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     tinfo = type_info(types)
     ann = annotations
-    if "deleted" in ann:
-        ann = ann[~ann["deleted"].fillna(False).astype(bool)]
     labels = []
     for name, row in tinfo.items():
         lb = source_label(row, name)

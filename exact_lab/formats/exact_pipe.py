@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 
 from . import _geometry as G
+from ._checks import integer, polygon
 from ._common import Parsed, fail, image_table, is_missing, read_text, table, type_info
 
 _KEY = re.compile(r"^([xy])(\d+)$")
@@ -62,7 +63,7 @@ def _vector(path, n, text, vtype):
     for k, val in v.items():
         m = _KEY.match(k)
         if k == "frame":
-            frame = int(float(val))
+            frame = integer(val, path, f"line {n} key 'frame'", what="a frame number")
             continue
         if not m:
             continue
@@ -76,22 +77,27 @@ def _vector(path, n, text, vtype):
         raise fail(path, f"line {n}", "expected x and y for every point number") from None
     if len(xy) == 0 or not np.isfinite(xy).all():
         raise fail(path, f"line {n}", "expected at least one finite point")
+    return {"frame": frame, **geometry_from_points(xy, vtype, path, f"line {n}")}
+
+
+def geometry_from_points(xy: np.ndarray, vtype: str | None, path, where) -> dict:
+    """The geometry and shape EXACT means by a list of points: ``vtype`` (the project's template)
+    decides; without one, 1 point is a point, 2 a box, more a polygon."""
     vtype = vtype or {1: "point", 2: "box"}.get(len(xy), "polygon")
-    out = {"frame": frame}
     if vtype in ("box", "fixed_box", "ellipse"):
         (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
         if x1 <= x0 or y1 <= y0:
-            raise fail(path, f"line {n}", f"a {vtype} needs two distinct corners")
-        out.update(geometry=shapely.box(x0, y0, x1, y1), shape="ellipse" if vtype == "ellipse" else "box")
-    elif vtype == "point":
-        out.update(geometry=shapely.Point(xy[0]) if len(xy) == 1 else shapely.MultiPoint(xy), shape="point")
-    elif vtype in ("line", "polyline"):
-        out.update(geometry=shapely.LineString(xy), shape="line" if len(xy) == 2 else "polyline")
-    else:
-        if len(xy) < 3:
-            raise fail(path, f"line {n}", "a polygon needs at least 3 points")
-        out.update(geometry=shapely.Polygon(xy), shape="polygon")
-    return out
+            raise fail(path, where, f"a {vtype} needs two distinct corners")
+        return {"geometry": shapely.box(x0, y0, x1, y1), "shape": "ellipse" if vtype == "ellipse" else "box"}
+    if vtype == "point":
+        return {"geometry": shapely.Point(xy[0]) if len(xy) == 1 else shapely.MultiPoint(xy), "shape": "point"}
+    if vtype in ("line", "polyline"):
+        if len(xy) < 2:
+            raise fail(path, where, f"a {vtype} needs at least 2 points")
+        return {"geometry": shapely.LineString(xy), "shape": "line" if len(xy) == 2 else "polyline"}
+    if len(xy) < 3:
+        raise fail(path, where, "a polygon needs at least 3 points")
+    return {"geometry": polygon([xy], path, where), "shape": "polygon"}
 
 
 def vector_points(geom, vtype):
@@ -110,8 +116,6 @@ def write(path, annotations, images, types, **_) -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     type_info(types)
     ann = annotations
-    if "deleted" in ann:
-        ann = ann[~ann["deleted"].fillna(False).astype(bool)]
     lines, warnings = [], []
     for r in ann.itertuples(index=False):
         label = r.type  # EXACT matches templates by name: keep the template's own name

@@ -17,10 +17,10 @@ import re
 from pathlib import Path
 
 import numpy as np
-import shapely
 
+from ._checks import integer
 from ._common import Parsed, fail, fmt, image_table, is_missing, meta_of, read_text, table
-from .exact_pipe import vector_points
+from .exact_pipe import geometry_from_points, vector_points
 
 DEFAULT = {
     "base_format": "%%content",
@@ -50,8 +50,6 @@ def write(path, annotations, images, types, **template) -> dict:
     out = path if path.suffix else path / t["name_format"]
     out.parent.mkdir(parents=True, exist_ok=True)
     ann = annotations
-    if "deleted" in ann:
-        ann = ann[~ann["deleted"].fillna(False).astype(bool)]
     imgs = {r["image_id"]: r for r in images.to_dict("records")}
     lines = {}
     for r in ann.itertuples(index=False):
@@ -156,11 +154,11 @@ def read(path, *, images=None, known_types=None, vector_types=None, **template) 
             pts = np.array([[float(a), float(b)] for a, b in vec_re.findall(m.group("vector"))])
             if len(pts) == 0:
                 raise fail(path, f"line {n}", "expected the template's vector part")
-            vt = decided.get(m.group("type")) or {1: "point", 2: "box"}.get(len(pts), "polygon")
-            row = {"image": m.group("image"), "type": m.group("type"), **_geometry(path, n, pts, vt)}
+            vt = decided.get(m.group("type"))
+            row = {"image": m.group("image"), "type": m.group("type"), **geometry_from_points(pts, vt, path, f"line {n}")}
             gd = m.groupdict()
             if gd.get("frame"):
-                row["frame"] = int(gd["frame"])
+                row["frame"] = integer(gd["frame"], path, f"line {n}", what="a frame number")
             row["blurred"] = bool(gd.get("blurred"))
             row["concealed"] = bool(gd.get("concealed"))
         else:
@@ -171,18 +169,3 @@ def read(path, *, images=None, known_types=None, vector_types=None, **template) 
         names.setdefault(row["image"], None)
         rows.append(row)
     return Parsed(annotations=table(rows), images=image_table([{"name": k} for k in names]))
-
-
-def _geometry(path, n, xy, vt):
-    if vt in ("box", "fixed_box", "ellipse"):
-        (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
-        if x1 <= x0 or y1 <= y0:
-            raise fail(path, f"line {n}", f"a {vt} needs two distinct corners")
-        return {"geometry": shapely.box(x0, y0, x1, y1), "shape": "ellipse" if vt == "ellipse" else "box"}
-    if vt == "point":
-        return {"geometry": shapely.Point(xy[0]) if len(xy) == 1 else shapely.MultiPoint(xy), "shape": "point"}
-    if vt in ("line", "polyline"):
-        return {"geometry": shapely.LineString(xy), "shape": "line" if len(xy) == 2 else "polyline"}
-    if len(xy) < 3:
-        raise fail(path, f"line {n}", "a polygon needs at least 3 points")
-    return {"geometry": shapely.Polygon(xy), "shape": "polygon"}

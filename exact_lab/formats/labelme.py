@@ -13,6 +13,7 @@ import numpy as np
 import shapely
 
 from . import _geometry as G
+from ._checks import checked_box, finite_geometry, image_size, json_object, points, polygon, text
 from ._common import (
     IMAGE_SUFFIXES,
     Parsed,
@@ -22,11 +23,12 @@ from ._common import (
     is_missing,
     load_json,
     meta_of,
-    number,
+    searched_folder,
     source_label,
     table,
     type_info,
 )
+from ._masks import check_mask_size
 
 
 def read(path, *, images=None, **_) -> Parsed:
@@ -40,16 +42,18 @@ def read(path, *, images=None, **_) -> Parsed:
         if not isinstance(data, dict) or not isinstance(data.get("shapes"), list):
             raise fail(f, "key 'shapes'", "expected a LabelMe object with a 'shapes' list")
         name = _image_name(f, data, warnings)
-        w, h = data.get("imageWidth"), data.get("imageHeight")
-        meta = {"flags": data["flags"]} if data.get("flags") else None
+        w, h = image_size(data.get("imageWidth"), f, "imageWidth"), image_size(data.get("imageHeight"), f, "imageHeight")
+        flags = json_object(data.get("flags"), f, "flags")
+        meta = {"flags": flags} if flags else None
         imgs.append({"name": name, "width": w, "height": h, "meta": meta})
         for k, s in enumerate(data["shapes"]):
             rows.append(_shape(f, f"shapes[{k}]", s, name, w, h))
-    return Parsed(annotations=table(rows), images=image_table(imgs), warnings=warnings)
+    return Parsed(annotations=table(rows), images=image_table(imgs), warnings=warnings,
+                  searched=searched_folder(p, files, "LabelMe"))
 
 
 def _image_name(f: Path, data, warnings) -> str:
-    ref = str(data.get("imagePath") or "").replace("\\", "/").split("/")[-1]
+    ref = (text(data.get("imagePath"), f, "imagePath", what="an image path") or "").replace("\\", "/").split("/")[-1]
     if ref and Path(ref).suffix.lower() in IMAGE_SUFFIXES:
         return ref
     # imagePath missing or not an image (LabelMe's tutorial file points at itself): the image
@@ -68,31 +72,30 @@ def _shape(f, where, s, image, w, h):
     if not isinstance(label, str) or not label:
         raise fail(f, f"{where}.label", "expected a class name")
     kind = s.get("shape_type") or "polygon"
+    need = {"rectangle": 2, "circle": 2, "line": 2, "point": 1, "linestrip": 2, "polygon": 3, "mask": 2, "points": 1}
+    if not isinstance(kind, str) or kind not in need:
+        raise fail(f, f"{where}.shape_type", f"expected one of {', '.join(need)}, got {str(kind)[:40]!r}")
     pts = s.get("points")
-    if not isinstance(pts, list):
+    if not isinstance(pts, list) or not all(isinstance(pt, list) and len(pt) == 2 for pt in pts):
         raise fail(f, f"{where}.points", "expected a list of [x, y] points")
-    try:
-        xy = np.array([[number(v, f, f"{where}.points") for v in pt] for pt in pts], dtype=float).reshape(-1, 2)
-    except ValueError:
-        raise fail(f, f"{where}.points", "expected [x, y] pairs") from None
+    if len(pts) < need[kind]:
+        raise fail(f, f"{where}.points", f"a {kind} needs at least {need[kind]} point(s), got {len(pts)}")
+    xy = points(pts, f, f"{where}.points", minimum=need[kind])
     meta = {}
     for key in ("group_id", "description", "flags"):
         if s.get(key) not in (None, {}, ""):
             meta[key] = s[key]
-    need = {"rectangle": 2, "circle": 2, "line": 2, "point": 1, "linestrip": 2, "polygon": 3, "mask": 2, "points": 1}
-    if kind not in need:
-        raise fail(f, f"{where}.shape_type", f"expected one of {', '.join(need)}, got {kind!r}")
-    if len(xy) < need[kind]:
-        raise fail(f, f"{where}.points", f"a {kind} needs at least {need[kind]} point(s), got {len(xy)}")
     if kind == "rectangle":
         (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
         if x1 <= x0 or y1 <= y0:
             raise fail(f, f"{where}.points", "a rectangle needs two distinct corners")
-        geom, shape = shapely.box(x0, y0, x1, y1), "box"
+        geom, shape = checked_box(f, f"{where}.points", x0, y0, x1, y1), "box"
     elif kind == "circle":
         (cx, cy), (px, py) = xy[0], xy[1]
         r = float(np.hypot(px - cx, py - cy))
-        geom, shape = G.ellipse_from_center(cx, cy, r, r), "ellipse"
+        if not r > 0:
+            raise fail(f, f"{where}.points", "a circle needs a centre and a different point on its edge")
+        geom, shape = finite_geometry(G.ellipse_from_center(cx, cy, r, r), f, f"{where}.points"), "ellipse"
         meta["labelme_circle"] = [float(px), float(py)]
     elif kind == "line":
         geom, shape = shapely.LineString(xy[:2]), "line"
@@ -101,12 +104,13 @@ def _shape(f, where, s, image, w, h):
     elif kind in ("point", "points"):
         geom, shape = (shapely.Point(xy[0]) if len(xy) == 1 else shapely.MultiPoint(xy)), "point"
     elif kind == "polygon":
-        geom, shape = shapely.Polygon(xy), "polygon"
+        geom, shape = polygon([xy], f, f"{where}.points"), "polygon"
     else:  # mask: a base64 PNG covering the box between the two points
         geom, shape, rle = _mask(f, where, s, xy, w, h)
         meta["rle"] = rle
-    return {"image": image, "type": label, "geometry": geom, "shape": shape,
-            "description": s.get("description") or None, "meta": meta or None}
+    desc = text(s.get("description"), f, f"{where}.description", what="a description") or None
+    return {"image": image, "type": label, "geometry": geom, "shape": shape, "description": desc,
+            "meta": meta or None}
 
 
 def _mask(f, where, s, xy, w, h):
@@ -118,7 +122,11 @@ def _mask(f, where, s, xy, w, h):
     except Exception:
         raise fail(f, f"{where}.mask", "expected a base64-encoded PNG") from None
     x0, y0 = (int(round(v)) for v in xy.min(axis=0))
-    full = np.zeros((int(h or y0 + small.shape[0]), int(w or x0 + small.shape[1])), dtype=bool)
+    full_h, full_w = int(h or y0 + small.shape[0]), int(w or x0 + small.shape[1])
+    if x0 < 0 or y0 < 0 or full_h <= 0 or full_w <= 0:
+        raise fail(f, f"{where}.points", f"expected the mask's corner inside the image, got ({x0}, {y0})")
+    check_mask_size(full_h, full_w, f, f"{where}.mask")
+    full = np.zeros((full_h, full_w), dtype=bool)
     full[y0:y0 + small.shape[0], x0:x0 + small.shape[1]] = small[: full.shape[0] - y0, : full.shape[1] - x0]
     geom = G.mask_to_geometry(full)
     if geom is None:
@@ -134,8 +142,6 @@ def write(path, annotations, images, types, **_) -> dict:
     root.mkdir(parents=True, exist_ok=True)
     tinfo = type_info(types)
     ann = annotations
-    if "deleted" in ann:
-        ann = ann[~ann["deleted"].fillna(False).astype(bool)]
     groups = {iid: g for iid, g in ann.groupby("image_id", sort=False)} if len(ann) else {}
     files, warnings, written = [], [], 0
     for im in images.to_dict("records"):
@@ -186,12 +192,5 @@ def _shape_out(row, label, warnings):
     if vt == "polyline":
         lines = list(g.geoms) if g.geom_type == "MultiLineString" else [g]
         return [{**base, "shape_type": "linestrip", "points": np.asarray(ln.coords).tolist()} for ln in lines]
-    out = []
-    polys = G.polygons_of(g)
-    for p in polys:
-        if len(p.interiors):
-            warnings.append("a polygon hole dropped (LabelMe polygons have none)")
-        out.append({**base, "shape_type": "polygon", "points": G.exterior_coords(p).tolist()})
-    if len(polys) > 1:
-        warnings.append(f"a {len(polys)}-part polygon written as {len(polys)} LabelMe shapes")
-    return out
+    return [{**base, "shape_type": "polygon", "points": ring.tolist()}
+            for ring in G.exterior_rings(g, row.image, "LabelMe", "shape", warnings)]

@@ -13,7 +13,20 @@ from pathlib import Path
 import numpy as np
 
 from . import _geometry as G
-from ._common import IMAGE_SUFFIXES, Parsed, fail, image_table, is_missing, meta_of, read_text, source_label, table, type_info
+from ._checks import integer
+from ._common import (
+    IMAGE_SUFFIXES,
+    Parsed,
+    fail,
+    image_table,
+    is_missing,
+    meta_of,
+    read_text,
+    searched_folder,
+    source_label,
+    table,
+    type_info,
+)
 
 VOC_NAMES = ["background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair",
              "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
@@ -37,13 +50,16 @@ def voc_colormap(n=256) -> np.ndarray:
 def _labelmap(path: Path):
     """CVAT/Datumaro ``labelmap.txt`` (name:r,g,b:parts:actions) -> (names, colours)."""
     names, colors = [], []
-    for line in read_text(path).splitlines():
+    for n, line in enumerate(read_text(path).splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split(":")
         names.append(parts[0])
         if len(parts) > 1 and parts[1]:
-            colors.append([int(v) for v in parts[1].split(",")])
+            rgb = parts[1].split(",")
+            if len(rgb) != 3:
+                raise fail(path, f"line {n}", f"expected a colour r,g,b, got {parts[1][:40]!r}")
+            colors.append([integer(v, path, f"line {n}", what="a colour value", maximum=255) for v in rgb])
         else:
             colors.append(None)
     return names, colors
@@ -90,7 +106,8 @@ def read(path, *, images=None, classes=None, labelmap=None, **_) -> Parsed:
             hints[n] = {"vector_type": "mask", "meta": {"class_index": i}}
             if colors and i < len(colors) and colors[i]:
                 hints[n]["color"] = "#{:02x}{:02x}{:02x}".format(*tuple(colors[i]))
-    return Parsed(annotations=table(rows), images=image_table(imgs), types=hints, warnings=warnings)
+    return Parsed(annotations=table(rows), images=image_table(imgs), types=hints, warnings=warnings,
+                  searched=searched_folder(p, files, "PNG mask"))
 
 
 def _rgb_to_index(f, rgb, colors):
@@ -128,8 +145,6 @@ def write(path, annotations, images, types, *, palette="voc", **_) -> dict:
     root.mkdir(parents=True, exist_ok=True)
     tinfo = type_info(types)
     ann = annotations
-    if "deleted" in ann:
-        ann = ann[~ann["deleted"].fillna(False).astype(bool)]
     vt = ann["vector_type"].to_numpy(dtype=object) if len(ann) else np.array([], dtype=object)
     ok = np.isin(vt, ["box", "fixed_box", "ellipse", "polygon", "mask"])
     warnings = [f"masks hold areas only: {int((~ok).sum())} point / line / global annotation(s) not written"] if (~ok).any() else []

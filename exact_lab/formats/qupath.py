@@ -15,25 +15,28 @@ import shapely
 import shapely.geometry
 
 from . import _geometry as G
-from ._common import UNCLASSIFIED, Parsed, dump_json, fail, image_table, load_json, meta_of, source_label, table, type_info
-
-
-def image_for_file(path: Path, image, images, warnings) -> str:
-    """The image a single-image annotation file (QuPath, ASAP) belongs to."""
-    if image:
-        return str(image)
-    stem = path.name.split(".")[0]
-    if images is not None and len(images):
-        for n in images["name"]:
-            if n == path.stem or n.split(".")[0] == stem or Path(n).stem == path.stem:
-                return n
-    warnings.append(f"{path.name} names no image; its annotations go to image {path.stem!r} (pass image=)")
-    return path.stem
+from ._checks import checked_box, json_object, number, text
+from ._common import (
+    UNCLASSIFIED,
+    Parsed,
+    dump_json,
+    fail,
+    image_for_file,
+    image_table,
+    load_json,
+    meta_of,
+    searched_folder,
+    source_label,
+    table,
+    type_info,
+)
 
 
 def read(path, *, images=None, image=None, **_) -> Parsed:
     p = Path(path)
     files = sorted([*p.glob("*.geojson"), *p.glob("*.json")]) if p.is_dir() else [p]
+    if not files:
+        raise fail(p, None, "no annotations found: expected GeoJSON files (*.geojson, *.json) in the folder")
     rows, warnings, names, hints = [], [], [], {}
     for f in files:
         data = load_json(f)
@@ -43,7 +46,7 @@ def read(path, *, images=None, image=None, **_) -> Parsed:
         for i, feat in enumerate(feats):
             rows.append(_feature(f, f"features[{i}]", feat, name, hints))
     return Parsed(annotations=table(rows), images=image_table([{"name": n} for n in names]),
-                  types=hints, warnings=warnings)
+                  types=hints, warnings=warnings, searched=searched_folder(p, files, "GeoJSON"))
 
 
 def _features(f, data):
@@ -65,9 +68,7 @@ def _features(f, data):
 def _feature(f, where, feat, image, hints):
     if not isinstance(feat, dict) or "geometry" not in feat:
         raise fail(f, where, "expected a GeoJSON Feature with a 'geometry'")
-    props = feat.get("properties") or {}
-    if not isinstance(props, dict):
-        raise fail(f, f"{where}.properties", "expected an object")
+    props = json_object(feat.get("properties"), f, f"{where}.properties")
     try:
         geom = shapely.geometry.shape(feat["geometry"])
     except Exception as exc:
@@ -75,8 +76,9 @@ def _feature(f, where, feat, image, hints):
     if geom.is_empty or not np.isfinite(shapely.get_coordinates(geom)).all():
         raise fail(f, f"{where}.geometry", "expected a non-empty geometry with finite coordinates")
     cls = props.get("classification") or {}
-    label = (cls.get("name") if isinstance(cls, dict) else str(cls)) or UNCLASSIFIED
-    color = _color(cls.get("color") if isinstance(cls, dict) else None, cls.get("colorRGB") if isinstance(cls, dict) else None)
+    name = cls.get("name") if isinstance(cls, dict) else cls
+    label = text(name, f, f"{where}.properties.classification", what="a class name") or UNCLASSIFIED
+    color = _color(cls.get("color"), cls.get("colorRGB")) if isinstance(cls, dict) else None
     if color and label not in hints:
         hints[label] = {"color": color}
     meta = {}
@@ -92,27 +94,35 @@ def _feature(f, where, feat, image, hints):
     kind = geom.geom_type
     ell = props.get("exact_ellipse")
     if isinstance(ell, dict) and "bounds" in ell:
-        geom, shape = shapely.box(*ell["bounds"]), "ellipse"
+        bounds = ell["bounds"]
+        if not isinstance(bounds, list) or len(bounds) != 4:
+            raise fail(f, f"{where}.properties.exact_ellipse.bounds", "expected [xmin, ymin, xmax, ymax]")
+        corners = [number(v, f, f"{where}.properties.exact_ellipse.bounds") for v in bounds]
+        geom, shape = checked_box(f, f"{where}.properties.exact_ellipse.bounds", *corners), "ellipse"
         if ell.get("rotation"):
-            meta["rotation"] = ell["rotation"]
+            meta["rotation"] = number(ell["rotation"], f, f"{where}.properties.exact_ellipse.rotation", what="an angle")
     elif kind in ("Point", "MultiPoint"):
         shape = "point"
     elif kind == "LineString":
         shape = "line" if len(geom.coords) == 2 else "polyline"
     elif kind == "MultiLineString":
         shape = "polyline"
+    elif kind in ("Polygon", "MultiPolygon") and not all(p.area > 0 for p in G.polygons_of(geom)):
+        raise fail(f, f"{where}.geometry", "expected a polygon of at least three points that enclose an area")
     elif kind == "Polygon" and G.is_rectangle(geom):
         shape = "box"
     elif kind in ("Polygon", "MultiPolygon"):
         shape = "polygon"
     else:
         raise fail(f, f"{where}.geometry", f"expected a point, line or polygon geometry, got {kind}")
-    return {"image": image, "type": label, "geometry": geom, "shape": shape,
-            "description": props.get("name"), "meta": meta or None}
+    desc = text(props.get("name"), f, f"{where}.properties.name", what="an object name")
+    return {"image": image, "type": label, "geometry": geom, "shape": shape, "description": desc,
+            "meta": meta or None}
 
 
 def _color(rgb, packed):
-    if isinstance(rgb, list) and len(rgb) >= 3:
+    """QuPath's class colour: [r, g, b], or one packed integer; anything else is no colour."""
+    if isinstance(rgb, list) and len(rgb) >= 3 and all(isinstance(v, int) for v in rgb[:3]):
         return "#{:02x}{:02x}{:02x}".format(*tuple(int(v) & 255 for v in rgb[:3]))
     if isinstance(packed, int):
         return "#%06x" % (packed & 0xFFFFFF)
@@ -126,8 +136,6 @@ def write(path, annotations, images, types, **_) -> dict:
     path = Path(path)
     tinfo = type_info(types)
     ann = annotations
-    if "deleted" in ann:
-        ann = ann[~ann["deleted"].fillna(False).astype(bool)]
     warnings = []
     glob_ = ann["vector_type"].to_numpy(dtype=object) == "global" if len(ann) else np.array([], bool)
     if glob_.any():

@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from . import _geometry as G
+from ._checks import image_size, integer, number, polygon, text
 from ._common import UNCLASSIFIED, Parsed, fail, image_table, is_missing, meta_of, source_label, table, type_info, unique_names
 
 SPOT, AREA, POLYGON, SPECIAL_SPOT, CIRCLE = 1, 2, 3, 4, 5
@@ -43,6 +44,31 @@ def _frame(con, path, table_, required):
     return df
 
 
+def _numbers(path, df, table_, column, *, key="uid", integers=False, nullable=False) -> np.ndarray:
+    """A column as floats, or a FormatError naming the row (by ``key``) whose cell is text, a
+    blob, NULL (unless ``nullable``) or not finite."""
+    values = df[column].to_numpy(dtype=object)
+    out = np.full(len(values), np.nan)
+    for i, v in enumerate(values):
+        if is_missing(v) and nullable:
+            continue
+        where = f"table {table_!r} {key} {df[key].iloc[i]} column {column!r}"
+        out[i] = integer(v, path, where) if integers else number(v, path, where)
+    return out
+
+
+def _texts(path, df, table_, column, what) -> list[str]:
+    """A column of names: text (numbers as their text), or a FormatError naming the row."""
+    out = []
+    for i, v in enumerate(df[column].to_numpy(dtype=object)):
+        where = f"table {table_!r} uid {df['uid'].iloc[i]} column {column!r}"
+        name = text(None if is_missing(v) else v, path, where, what=what)
+        if not name:
+            raise fail(path, where, f"expected {what}")
+        out.append(name)
+    return out
+
+
 def read(path, *, images=None, **_) -> Parsed:
     con = _connect(path)
     try:
@@ -55,85 +81,128 @@ def read(path, *, images=None, **_) -> Parsed:
     finally:
         con.close()
     warnings = []
-    rel = [f"{d}/{f}" if isinstance(d, str) and d else str(f) for d, f in
-           zip(slides.get("directory", pd.Series([None] * len(slides))), slides["filename"])]
-    names, w = unique_names(rel)
-    warnings.extend(w)
-    slide_name = dict(zip(slides["uid"], names))
-    class_name = dict(zip(classes["uid"], classes["name"].astype(str)))
-    person_name = dict(zip(persons["uid"], persons["name"].astype(str)))
+    slide_name, img_rows = _slides(path, slides, warnings)
+    class_names = _texts(path, classes, "Classes", "name", "a class name")
+    class_name = dict(zip(_numbers(path, classes, "Classes", "uid", integers=True), class_names))
+    person_name = dict(zip(_numbers(path, persons, "Persons", "uid", integers=True),
+                           _texts(path, persons, "Persons", "name", "a person's name")))
     hints = {}
     if "color" in classes:
-        for n, c in zip(classes["name"], classes["color"]):
+        for n, c in zip(class_names, classes["color"]):
             if isinstance(c, str) and c.startswith("#"):
-                hints[str(n)] = {"color": c.lower()}
+                hints[n] = {"color": c.lower()}
     skipped = 0
     if "deleted" in annos:
-        dead = annos["deleted"].fillna(0).astype(int) != 0
+        dead = _numbers(path, annos, "Annotations", "deleted", nullable=True)
+        dead = ~np.isnan(dead) & (dead != 0)
         if dead.any():
             skipped = int(dead.sum())
             warnings.append(f"{skipped} annotation(s) marked deleted in SlideRunner were not imported")
         annos = annos[~dead]
-    order = "orderIdx" if "orderIdx" in coords and coords["orderIdx"].notna().any() else "uid" if "uid" in coords else None
-    coords = coords.sort_values(["annoId", order] if order else ["annoId"], kind="stable")
-    xy_by = {k: g[["coordinateX", "coordinateY"]].to_numpy(float) for k, g in coords.groupby("annoId", sort=False)}
+    xy_by = _coordinates(path, coords)
     votes = {}
     for person, cls, anno in zip(labels["person"], labels["class"], labels["annoId"]):
         votes.setdefault(anno, []).append({"person": person_name.get(person, str(person)),
                                            "class": class_name.get(cls, str(cls))})
+    annos = annos.assign(uid=_numbers(path, annos, "Annotations", "uid", integers=True),
+                         slide=_numbers(path, annos, "Annotations", "slide", integers=True),
+                         type=_numbers(path, annos, "Annotations", "type", integers=True),
+                         agreedClass=_numbers(path, annos, "Annotations", "agreedClass", integers=True, nullable=True))
     rows = []
     degenerate = 0
     for rec in annos.to_dict("records"):
-        uid = rec["uid"]
-        where = f"table 'Annotations' uid {uid}"
-        if rec["slide"] not in slide_name:
-            raise fail(path, where, f"slide {rec['slide']} is not in table 'Slides'")
-        agreed = rec["agreedClass"]
-        if is_missing(agreed) or agreed in (0, None):
-            label = UNCLASSIFIED
-        elif agreed not in class_name:
-            raise fail(path, f"{where} agreedClass", f"unknown class: class {agreed} is not in table 'Classes'")
-        else:
-            label = class_name[agreed]
-        xy = xy_by.get(uid)
-        if xy is None or not len(xy):
-            raise fail(path, where, "expected coordinates in 'Annotations_coordinates'")
-        t = int(rec["type"])
-        meta = {"labels": votes.get(uid, [])}
-        if t in (SPOT, SPECIAL_SPOT):
-            geom, shape = shapely.Point(xy[0]), "point"
-            if t == SPECIAL_SPOT:
-                meta["special_spot"] = True
-        elif t in (AREA, CIRCLE):
-            (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
-            if x1 <= x0 or y1 <= y0:
-                # A flat area (one click, or a drag along an axis) is no box: keep what it is.
-                degenerate += 1
-                meta["sliderunner_type"] = t
-                if x1 == x0 and y1 == y0:
-                    geom, shape = shapely.Point(x0, y0), "point"
-                else:
-                    geom, shape = shapely.LineString([(x0, y0), (x1, y1)]), "line"
-            else:
-                geom, shape = shapely.box(x0, y0, x1, y1), ("box" if t == AREA else "ellipse")
-        elif t == POLYGON:
-            if len(xy) < 3:
-                raise fail(path, where, "expected a polygon with at least 3 coordinates")
-            geom, shape = shapely.Polygon(xy), "polygon"
-        else:
-            raise fail(path, f"{where} type", f"expected 1 (spot), 2 (area), 3 (polygon), 4 (special spot) or 5 (circle), got {t}")
-        if isinstance(rec.get("guid"), str) and rec["guid"]:
-            meta["guid"] = rec["guid"]
-        if not is_missing(rec.get("lastModified")):
-            meta["lastModified"] = float(rec["lastModified"])
-        desc = rec.get("description")
-        rows.append({"image": slide_name[rec["slide"]], "type": label, "geometry": geom, "shape": shape,
-                     "description": desc if isinstance(desc, str) else None, "meta": meta})
+        row, flat = _annotation(path, rec, slide_name, class_name, xy_by, votes)
+        rows.append(row)
+        degenerate += flat
     if degenerate:
         warnings.append(f"{degenerate} area(s)/circle(s) with zero width or height imported as lines or points")
-    img_rows = [{"name": slide_name[u], "width": None if is_missing(w_) else w_, "height": None if is_missing(h_) else h_}
-                for u, w_, h_ in zip(slides["uid"], slides.get("width", [None] * len(slides)), slides.get("height", [None] * len(slides)))]
     return Parsed(annotations=table(rows), images=image_table(img_rows), types=hints, warnings=warnings, skipped=skipped)
+
+
+def _slides(path, slides, warnings) -> tuple[dict, list[dict]]:
+    """uid -> image name (directory/file where file names repeat), and the image rows."""
+    dirs = slides["directory"] if "directory" in slides else pd.Series([None] * len(slides))
+    rel = []
+    for i, (d, f) in enumerate(zip(dirs, slides["filename"])):
+        where = f"table 'Slides' uid {slides['uid'].iloc[i]}"
+        f = text(None if is_missing(f) else f, path, f"{where} column 'filename'", what="a file name")
+        if not f:
+            raise fail(path, f"{where} column 'filename'", "expected a file name")
+        d = text(None if is_missing(d) else d, path, f"{where} column 'directory'", what="a folder name")
+        rel.append(f"{d}/{f}" if d else f)
+    names, w = unique_names(rel)
+    warnings.extend(w)
+    img_rows = []
+    for i, name in enumerate(names):
+        where = f"table 'Slides' uid {slides['uid'].iloc[i]}"
+        size = [image_size(slides[c].iloc[i] if c in slides else None, path, f"{where} column {c!r}")
+                for c in ("width", "height")]
+        img_rows.append({"name": name, "width": size[0], "height": size[1]})
+    return dict(zip(_numbers(path, slides, "Slides", "uid", integers=True), names)), img_rows
+
+
+def _coordinates(path, coords) -> dict:
+    """annoId -> (n, 2) coordinates in SlideRunner's order of them."""
+    key = "uid" if "uid" in coords else "annoId"
+    coords = coords.assign(
+        annoId=_numbers(path, coords, "Annotations_coordinates", "annoId", key=key, integers=True),
+        coordinateX=_numbers(path, coords, "Annotations_coordinates", "coordinateX", key=key),
+        coordinateY=_numbers(path, coords, "Annotations_coordinates", "coordinateY", key=key))
+    order = "orderIdx" if "orderIdx" in coords and coords["orderIdx"].notna().any() else "uid" if "uid" in coords else None
+    if order:
+        coords = coords.assign(**{order: _numbers(path, coords, "Annotations_coordinates", order, key=key, nullable=True)})
+    coords = coords.sort_values(["annoId", order] if order else ["annoId"], kind="stable")
+    return {k: g[["coordinateX", "coordinateY"]].to_numpy(float) for k, g in coords.groupby("annoId", sort=False)}
+
+
+def _annotation(path, rec, slide_name, class_name, xy_by, votes) -> tuple[dict, bool]:
+    """One row of 'Annotations' as a table row, and whether it was a flat area read as a line."""
+    uid = int(rec["uid"])
+    where = f"table 'Annotations' uid {uid}"
+    if rec["slide"] not in slide_name:
+        raise fail(path, where, f"slide {int(rec['slide'])} is not in table 'Slides'")
+    agreed = rec["agreedClass"]
+    if is_missing(agreed) or agreed == 0:
+        label = UNCLASSIFIED
+    elif agreed not in class_name:
+        raise fail(path, f"{where} agreedClass", f"unknown class: class {int(agreed)} is not in table 'Classes'")
+    else:
+        label = class_name[agreed]
+    xy = xy_by.get(uid)
+    if xy is None or not len(xy):
+        raise fail(path, where, "expected coordinates in 'Annotations_coordinates'")
+    t = int(rec["type"])
+    meta = {"labels": votes.get(uid, [])}
+    flat = False
+    if t in (SPOT, SPECIAL_SPOT):
+        geom, shape = shapely.Point(xy[0]), "point"
+        if t == SPECIAL_SPOT:
+            meta["special_spot"] = True
+    elif t in (AREA, CIRCLE):
+        (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
+        if x1 <= x0 or y1 <= y0:
+            # A flat area (one click, or a drag along an axis) is no box: keep what it is.
+            flat = True
+            meta["sliderunner_type"] = t
+            if x1 == x0 and y1 == y0:
+                geom, shape = shapely.Point(x0, y0), "point"
+            else:
+                geom, shape = shapely.LineString([(x0, y0), (x1, y1)]), "line"
+        else:
+            geom, shape = shapely.box(x0, y0, x1, y1), ("box" if t == AREA else "ellipse")
+    elif t == POLYGON:
+        if len(xy) < 3:
+            raise fail(path, where, "expected a polygon with at least 3 coordinates")
+        geom, shape = polygon([xy], path, where), "polygon"
+    else:
+        raise fail(path, f"{where} type", f"expected 1 (spot), 2 (area), 3 (polygon), 4 (special spot) or 5 (circle), got {t}")
+    if isinstance(rec.get("guid"), str) and rec["guid"]:
+        meta["guid"] = rec["guid"]
+    if not is_missing(rec.get("lastModified")):
+        meta["lastModified"] = number(rec["lastModified"], path, f"{where} column 'lastModified'")
+    desc = rec.get("description")
+    return {"image": slide_name[rec["slide"]], "type": label, "geometry": geom, "shape": shape,
+            "description": desc if isinstance(desc, str) else None, "meta": meta}, flat
 
 
 _SCHEMA = [
@@ -156,8 +225,6 @@ def write(path, annotations, images, types, **_) -> dict:
         out.unlink()
     tinfo = type_info(types)
     ann = annotations
-    if "deleted" in ann:
-        ann = ann[~ann["deleted"].fillna(False).astype(bool)]
     vt = ann["vector_type"].to_numpy(dtype=object) if len(ann) else np.array([], dtype=object)
     flat = np.array([meta_of(m).get("sliderunner_type") in (AREA, CIRCLE) for m in ann["meta"]], dtype=bool) \
         if len(ann) else np.array([], dtype=bool)

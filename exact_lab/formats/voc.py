@@ -10,10 +10,21 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
-import shapely
 
-from ._common import Parsed, fail, fmt, image_table, is_missing, meta_of, source_label, table, type_info
-from .cvat import parse_xml
+from ._checks import checked_box, image_size
+from ._common import (
+    Parsed,
+    fail,
+    fmt,
+    image_table,
+    is_missing,
+    meta_of,
+    parse_xml,
+    searched_folder,
+    source_label,
+    table,
+    type_info,
+)
 
 
 def read(path, *, images=None, **_) -> Parsed:
@@ -34,9 +45,9 @@ def read(path, *, images=None, **_) -> Parsed:
         if not name:
             name = f.stem + ".jpg"
             warnings.append(f"{f.name}: no <filename>; image named {name!r}")
-        w = _num(f, root, "size/width", required=False)
-        h = _num(f, root, "size/height", required=False)
-        imgs.append({"name": name, "width": int(w) if w else None, "height": int(h) if h else None,
+        w = image_size(root.findtext("size/width"), f, "<size> <width>")
+        h = image_size(root.findtext("size/height"), f, "<size> <height>")
+        imgs.append({"name": name, "width": w, "height": h,
                      "meta": {"folder": root.findtext("folder")} if root.findtext("folder") else None})
         for k, obj in enumerate(root.findall("object")):
             where = f"<object> #{k + 1}"
@@ -66,9 +77,10 @@ def read(path, *, images=None, **_) -> Parsed:
             meta = {"voc": voc} if voc else {}
             if attrs is not None:
                 meta["attributes"] = {a.findtext("name"): a.findtext("value") for a in attrs.findall("attribute")}
-            rows.append({"image": name, "type": label, "geometry": shapely.box(x0, y0, x1, y1),
+            rows.append({"image": name, "type": label, "geometry": checked_box(f, f"{where} <bndbox>", x0, y0, x1, y1),
                          "shape": "box", "meta": meta or None})
-    return Parsed(annotations=table(rows), images=image_table(imgs), warnings=warnings)
+    return Parsed(annotations=table(rows), images=image_table(imgs), warnings=warnings,
+                  searched=searched_folder(p, files, "Pascal VOC"))
 
 
 def _num(path, el, tag, *, where=None, required=True):
@@ -98,8 +110,6 @@ def write(path, annotations, images, types, **_) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     tinfo = type_info(types)
     ann = annotations
-    if "deleted" in ann:
-        ann = ann[~ann["deleted"].fillna(False).astype(bool)]
     warnings = []
     vt = ann["vector_type"].to_numpy(dtype=object) if len(ann) else np.array([], dtype=object)
     ok = ~np.isin(vt, ["global", "point"])

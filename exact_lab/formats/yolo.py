@@ -1,9 +1,9 @@
-"""YOLO in its three layouts:
+"""YOLO label files in their layouts (where the files are: ``yolo_layouts.py``):
 
-- Darknet: ``obj.names`` + ``obj.data`` + ``train.txt`` listing images, a ``.txt`` beside each image;
-  also the loose variants (``obj.names`` or ``classes.txt`` with ``labels/`` beside ``images/``);
-- Ultralytics: ``data.yaml`` (names, train/val/test image folders), ``labels/`` parallel to
-  ``images/``; boxes and polygon (segment) lines;
+- Ultralytics: ``data.yaml`` (names, train/val/test image folders or lists), ``labels/`` parallel
+  to ``images/``; boxes, polygon (segment) and pose lines, as Roboflow and others export them;
+- Darknet: ``obj.names`` + ``obj.data`` + ``train.txt`` listing images, a ``.txt`` beside each
+  image; also loose folders (``obj.names`` or ``classes.txt`` with label files);
 - the single-file Keras/PyTorch layout: ``path x1,y1,x2,y2,class ...`` per line, in pixels.
 
 Label lines are normalised to the image size, so sizes come from the image files beside the
@@ -21,6 +21,7 @@ import shapely
 import yaml
 
 from . import _geometry as G
+from ._checks import checked_box, finite_geometry, polygon
 from ._common import (
     Parsed,
     fail,
@@ -34,9 +35,7 @@ from ._common import (
     type_info,
     unique_names,
 )
-
-_RASTER = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif"}
-
+from .yolo_layouts import Dataset, find_dataset, find_names
 
 # --- reading -----------------------------------------------------------------------------------
 
@@ -45,242 +44,44 @@ def read(path, *, images=None, layout=None, classes=None, normalized=None, **_) 
     p = Path(path)
     if not p.exists():
         raise fail(p, None, "no such file or folder")
-    if p.is_file() and p.suffix.lower() in (".yaml", ".yml"):
-        return _read_ultralytics(p, images, normalized)
-    if p.is_dir():
-        for name in ("data.yaml", "dataset.yaml"):
-            if (p / name).exists():
-                return _read_ultralytics(p / name, images, normalized)
-        if (p / "obj.data").exists():
-            return _read_darknet(p / "obj.data", images, normalized)
-        return _read_loose(p, images, classes, normalized)
-    if p.name == "obj.data":
-        return _read_darknet(p, images, normalized)
-    return _read_keras(p, classes)
+    if p.is_file() and p.suffix.lower() not in (".yaml", ".yml") and p.name != "obj.data":
+        return _read_keras(p, classes)
+    dataset = find_dataset(p, classes)
+    parsed = _read_pairs(dataset, images, normalized)
+    parsed.warnings[:0] = dataset.warnings
+    return parsed
 
 
-def _names_file(path) -> list[str]:
-    return [ln.strip() for ln in read_text(path).splitlines() if ln.strip()]
-
-
-def _find_names(root: Path, classes) -> tuple[list[str], Path | None]:
-    if classes is not None:
-        if isinstance(classes, (list, tuple)):
-            return list(classes), None
-        return _names_file(classes), Path(classes)
-    for name in ("obj.names", "classes.txt", "classes.names", "labels.txt"):
-        hits = sorted(root.rglob(name))
-        if hits:
-            return _names_file(hits[0]), hits[0]
-    raise fail(root, None, "expected a class names file (obj.names or classes.txt) or classes=")
-
-
-def _image_index(root: Path) -> dict:
-    """stem -> image files under root (to find the image a label file belongs to)."""
-    index: dict = {}
-    for f in root.rglob("*"):
-        if f.suffix.lower() in _RASTER and f.is_file():
-            index.setdefault(f.stem, []).append(f)
-    return index
-
-
-def _image_for_label(label: Path, root: Path, index: dict) -> Path | None:
-    cands = index.get(label.stem, [])
-    if not cands:
-        return None
-    if len(cands) == 1:
-        return cands[0]
-    # The image whose path mirrors the label's (labels/ <-> images/, Annotations/ <-> Images/).
-    rel = str(label.relative_to(root).parent).lower()
-    for swap in (("labels", "images"), ("annotations", "images"), ("labels", "")):
-        want = rel.replace(*swap)
-        for c in cands:
-            if str(c.relative_to(root).parent).lower() == want:
-                return c
-    for c in cands:
-        if c.parent == label.parent:
-            return c
-    return cands[0]
-
-
-def _read_loose(root: Path, images, classes, normalized) -> Parsed:
-    names, names_path = _find_names(root, classes)
-    index = _image_index(root)
-    labels = [
-        f for f in sorted(root.rglob("*.txt"))
-        if names_path is None or f.resolve() != names_path.resolve()
-        if f.name.lower() not in ("train.txt", "valid.txt", "val.txt", "test.txt", "readme.txt",
-                                  "classes.txt", "obj.names", "labels.txt")
-    ]
-    pairs = [(lab, _image_for_label(lab, root, index)) for lab in labels]
-    return _read_pairs(root, pairs, names, images, normalized)
-
-
-def _read_darknet(obj_data: Path, images, normalized) -> Parsed:
-    root = obj_data.parent
-    conf = {}
-    for n, line in enumerate(read_text(obj_data).splitlines(), 1):
-        if not line.strip() or line.strip().startswith("#"):
-            continue
-        if "=" not in line:
-            raise fail(obj_data, f"line {n}", f"expected 'key = value', got {line.strip()[:40]!r}")
-        k, v = line.split("=", 1)
-        conf[k.strip()] = v.strip()
-    names_path = _local(root, conf.get("names", "obj.names"))
-    if names_path is None:
-        raise fail(obj_data, "key 'names'", f"names file {conf.get('names')!r} not found")
-    names = _names_file(names_path)
-    if "classes" in conf and conf["classes"].isdigit() and int(conf["classes"]) != len(names):
-        raise fail(obj_data, "key 'classes'", f"says {conf['classes']} classes but {names_path.name} lists {len(names)}")
-    pairs = []
-    for key in ("train", "valid", "test"):
-        if key not in conf:
-            continue
-        listing = _local(root, conf[key])
-        if listing is None:
-            raise fail(obj_data, f"key {key!r}", f"image list {conf[key]!r} not found")
-        for n, line in enumerate(read_text(listing).splitlines(), 1):
-            if not line.strip():
-                continue
-            img = _local(root, line.strip())
-            if img is None:
-                raise fail(listing, f"line {n}", f"image {line.strip()!r} not found")
-            label = img.with_suffix(".txt")
-            pairs.append((label, img))
-    return _read_pairs(root, pairs, names, images, normalized)
-
-
-def _local(root: Path, ref: str) -> Path | None:
-    """A path written inside a Darknet file: relative to its folder, or with the 'data/' prefix
-    Darknet expects its data folder to be mounted under."""
-    ref = ref.replace("\\", "/")
-    parts = Path(ref).parts
-    for k in range(len(parts)):
-        cand = root.joinpath(*parts[k:])
-        if cand.exists():
-            return cand
-    return None
-
-
-def _read_ultralytics(yaml_path: Path, images, normalized) -> Parsed:
-    try:
-        conf = yaml.safe_load(read_text(yaml_path)) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else None
-        raise fail(yaml_path, where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    if not isinstance(conf, dict) or "names" not in conf:
-        raise fail(yaml_path, "key 'names'", "expected a YAML mapping with 'names'")
-    raw = conf["names"]
-    if isinstance(raw, dict):
-        try:
-            n = max(int(k) for k in raw) + 1
-        except (TypeError, ValueError):
-            raise fail(yaml_path, "key 'names'", "expected integer class ids as keys") from None
-        names = [str(raw.get(i, raw.get(str(i), f"class {i}"))) for i in range(n)]
-    elif isinstance(raw, list):
-        names = [str(x) for x in raw]
-    else:
-        raise fail(yaml_path, "key 'names'", f"expected a list or a mapping, got {type(raw).__name__}")
-    base = yaml_path.parent / str(conf.get("path") or ".")
-    if not base.exists():
-        base = yaml_path.parent
-    kpt = conf.get("kpt_shape")
-    pairs = []
-    for key in ("train", "val", "test"):
-        entries = conf.get(key)
-        if not entries:
-            continue
-        for entry in (entries if isinstance(entries, list) else [entries]):
-            where = base / str(entry)
-            if not where.exists():
-                continue
-            files = []
-            if where.is_file():
-                files = [_local(base, ln.strip()) for ln in read_text(where).splitlines() if ln.strip()]
-                files = [f for f in files if f is not None]
-            else:
-                files = sorted(f for f in where.rglob("*") if f.suffix.lower() in _RASTER)
-            for img in files:
-                label = _label_for_image(img)
-                pairs.append((label, img))
-    if not pairs:  # no image folders: take every label under labels/
-        index = _image_index(base)
-        pairs = [(lab, _image_for_label(lab, base, index)) for lab in sorted((base / "labels").rglob("*.txt"))]
-    return _read_pairs(base, pairs, names, images, normalized, kpt_shape=kpt)
-
-
-def _label_for_image(img: Path) -> Path:
-    parts = list(img.parts)
-    for i in range(len(parts) - 1, -1, -1):
-        if parts[i] == "images":
-            parts[i] = "labels"
-            return Path(*parts).with_suffix(".txt")
-    return img.with_suffix(".txt")
-
-
-def _read_pairs(root, pairs, names, images, normalized, kpt_shape=None) -> Parsed:
-    warnings: list[str] = []
-    rel = [str((img if img is not None else lab).relative_to(root)) if _under(img or lab, root)
-           else (img or lab).name for lab, img in pairs]
-    rel = [r if img is not None else os.path.join(os.path.dirname(r), Path(r).stem) for r, (lab, img) in zip(rel, pairs)]
-    img_names, w = unique_names(rel)
-    warnings.extend(w)
-    parsed_lines = []
-    sizes = {}
-    for (label, img), name in zip(pairs, img_names):
-        if img is None:
-            name = _project_name(name, images)
+def _read_pairs(dataset: Dataset, images, normalized) -> Parsed:
+    """Read every label file of the dataset; normalised values are scaled by the image's size."""
+    names, kpt_shape = dataset.names, dataset.kpt_shape
+    img_names, warnings = _image_names(dataset, images)
+    labelled, sizes = [], {}
+    for (label, img), name in zip(dataset.pairs, img_names):
         size = image_size_from_file(img) if img is not None else None
-        if size is None:
-            size = _project_size(name, images)
-        sizes[name] = size
-        if label is None or not label.exists():
-            continue
-        parsed_lines.append((label, name, _parse_label_file(label, len(names), kpt_shape)))
-    all_vals = [rows for _, _, rows in parsed_lines]
+        sizes[name] = size or _project_size(name, images)
+        if label is not None and label.exists():
+            labelled.append((label, name, _parse_label_file(label, len(names), kpt_shape)))
     if normalized is None:
-        mx = max((np.max(c) for rows in all_vals for (_, c, _, _) in rows if len(c)), default=0.0)
+        mx = max((np.max(c) for _, _, rows in labelled for (_, c, _, _) in rows if len(c)), default=0.0)
         # shapes that stick out of the image a little still make normalised files (<= 1.05)
         normalized = mx <= 1.05
         if not normalized:
             warnings.append("coordinates above 1 found: read as pixels, not normalised values")
     out = []
-    for label, name, rows in parsed_lines:
+    for label, name, rows in labelled:
         size = sizes.get(name)
         if normalized and rows and size is None:
             raise fail(label, None, f"normalised coordinates need the size of image {name!r}: no image file "
                        "was found beside the labels and the project has no image of that name")
-        W, H = size if normalized else (1.0, 1.0)
+        scale = np.array(size if normalized else (1.0, 1.0), dtype=float)
         for line_no, c, cls_id, kind in rows:
             out_of = (c < -0.05) | (c > 1.05)
             if normalized and out_of.any():
                 raise fail(label, f"line {line_no}", "expected normalised coordinates between 0 and 1, "
                            f"got {float(c[np.argmax(out_of)]):g}")
-            row = {"image": name, "type": names[cls_id]}
-            if kind == "box" or kind == "box+conf":
-                cx, cy, bw, bh = c[:4]
-                # rounded to a millionth of a pixel: drops float noise (9.00000000000001), keeps data
-                row["geometry"] = shapely.box(*np.round([(cx - bw / 2) * W, (cy - bh / 2) * H,
-                                                         (cx + bw / 2) * W, (cy + bh / 2) * H], 6))
-                row["shape"] = "box"
-                if kind == "box+conf":
-                    row["score"] = float(c[4])
-                if bw <= 0 or bh <= 0:
-                    raise fail(label, f"line {line_no}", "expected a box with positive width and height")
-            elif kind == "pose":
-                pts = c[4:].reshape(-1, kpt_shape[1])
-                vis = pts[:, 2].astype(int).tolist() if kpt_shape[1] == 3 else [2] * len(pts)
-                xy = pts[:, :2] * [W, H]
-                keep = np.array(vis) > 0
-                cx, cy, bw, bh = c[:4]
-                row["geometry"] = shapely.MultiPoint(xy[keep])
-                row["shape"] = "point"
-                row["meta"] = {"visibility": vis, "coco": {"bbox": [(cx - bw / 2) * W, (cy - bh / 2) * H, bw * W, bh * H]}}
-            else:
-                row["geometry"] = shapely.Polygon(np.round(c.reshape(-1, 2) * [W, H], 6))
-                row["shape"] = "polygon"
-            out.append(row)
+            row = _shape(label, f"line {line_no}", c, kind, scale, kpt_shape)
+            out.append({"image": name, "type": names[cls_id], **row})
     img_rows = [{"name": n, "width": s[0] if s else None, "height": s[1] if s else None, "meta": None}
                 for n, s in sizes.items()]
     hints = {n: {"meta": {"yolo_id": i}} for i, n in enumerate(names)}
@@ -288,7 +89,50 @@ def _read_pairs(root, pairs, names, images, normalized, kpt_shape=None) -> Parse
         for h in hints.values():
             h["vector_type"] = "point"
             h["node_count"] = int(kpt_shape[0])
-    return Parsed(annotations=table(out), images=image_table(img_rows), types=hints, warnings=warnings)
+    parsed = Parsed(annotations=table(out), images=image_table(img_rows), types=hints, warnings=warnings)
+    first = labelled[0][0] if labelled else None
+    parsed.searched = f"{len(labelled)} label file(s) such as {first} hold no label line"
+    return parsed
+
+
+def _image_names(dataset: Dataset, images) -> tuple[list[str], list[str]]:
+    """Image names by path under the dataset root (file names where they are unique); a label
+    without its image file takes the name of the project's image with that stem."""
+    root = dataset.root
+    rel = []
+    for lab, img in dataset.pairs:
+        f = img if img is not None else lab
+        r = str(f.relative_to(root)) if _under(f, root) else f.name
+        rel.append(r if img is not None else os.path.join(os.path.dirname(r), Path(r).stem))
+    names, warnings = unique_names(rel)
+    names = [n if img is not None else _project_name(n, images) for n, (_, img) in zip(names, dataset.pairs)]
+    return names, warnings
+
+
+def _shape(label: Path, where: str, c: np.ndarray, kind: str, scale: np.ndarray, kpt_shape) -> dict:
+    """One label line's values (in image sizes when normalised) as geometry, in pixels."""
+    W, H = scale
+    if kind in ("box", "box+conf"):
+        cx, cy, bw, bh = c[:4]
+        if bw <= 0 or bh <= 0:
+            raise fail(label, where, "expected a box with positive width and height")
+        # rounded to a millionth of a pixel: drops float noise (9.00000000000001), keeps data
+        corners = np.round([(cx - bw / 2) * W, (cy - bh / 2) * H, (cx + bw / 2) * W, (cy + bh / 2) * H], 6)
+        row = {"geometry": checked_box(label, where, *corners), "shape": "box"}
+        if kind == "box+conf":
+            row["score"] = float(c[4])
+        return row
+    if kind == "pose":
+        pts = c[4:].reshape(-1, kpt_shape[1])
+        if kpt_shape[1] == 3 and not np.isin(pts[:, 2], (0, 1, 2)).all():
+            raise fail(label, where, "expected keypoint visibility flags 0, 1 or 2")
+        vis = pts[:, 2].astype(int).tolist() if kpt_shape[1] == 3 else [2] * len(pts)
+        keep = np.array(vis) > 0
+        cx, cy, bw, bh = c[:4]
+        box = [(cx - bw / 2) * W, (cy - bh / 2) * H, bw * W, bh * H]
+        geom = finite_geometry(shapely.MultiPoint(pts[keep, :2] * scale), label, where)
+        return {"geometry": geom, "shape": "point", "meta": {"visibility": vis, "coco": {"bbox": box}}}
+    return {"geometry": polygon([np.round(c.reshape(-1, 2) * scale, 6)], label, where), "shape": "polygon"}
 
 
 def _under(p, root):
@@ -356,7 +200,7 @@ def _parse_label_file(label: Path, n_classes: int, kpt_shape):
 
 def _read_keras(path: Path, classes) -> Parsed:
     root = path.parent
-    names, _ = _find_names(root, classes) if classes is not None or any(
+    names, _ = find_names(root, classes) if classes is not None or any(
         (root / n).exists() for n in ("classes.txt", "obj.names", "classes.names")) else (None, None)
     out = []
     seen = {}
@@ -379,10 +223,10 @@ def _read_keras(path: Path, classes) -> Parsed:
                 raise fail(path, f"line {n}", f"expected numbers in {t!r}") from None
             if names is not None and not 0 <= cls_id < len(names):
                 raise fail(path, f"line {n}", f"unknown class: class id {cls_id} is beyond the {len(names)} class names")
-            if x2 <= x1 or y2 <= y1:
+            if not x1 < x2 or not y1 < y2:
                 raise fail(path, f"line {n}", f"expected x1 < x2 and y1 < y2 in {t!r}")
             out.append({"image": name, "type": names[cls_id] if names else str(cls_id),
-                        "geometry": shapely.box(x1, y1, x2, y2), "shape": "box"})
+                        "geometry": checked_box(path, f"line {n}", x1, y1, x2, y2), "shape": "box"})
     warnings = [] if names else ["no classes file beside the annotations: classes are named by their id"]
     img_rows = [{"name": k, "width": v[0] if v else None, "height": v[1] if v else None} for k, v in seen.items()]
     hints = {n: {"meta": {"yolo_id": i}} for i, n in enumerate(names or [])}
@@ -397,8 +241,6 @@ def write(path, annotations, images, types, *, layout="ultralytics", precision=N
     warnings: list[str] = []
     tinfo = type_info(types)
     ann = annotations
-    if "deleted" in ann:
-        ann = ann[~ann["deleted"].fillna(False).astype(bool)]
     vt = ann["vector_type"].to_numpy(dtype=object) if len(ann) else np.array([], dtype=object)
     ok = np.isin(vt, ["box", "fixed_box", "ellipse", "polygon", "mask"])
     names, class_of = _class_ids(tinfo, ann[ok])
@@ -425,13 +267,8 @@ def write(path, annotations, images, types, *, layout="ultralytics", precision=N
             vals = [(x0 + x1) / 2 / w, (y0 + y1) / 2 / h, (x1 - x0) / w, (y1 - y0) / h]
             lines.setdefault(row.image_id, []).append(" ".join([str(cid)] + [num(v) for v in vals]))
         else:
-            polys = G.polygons_of(g)
-            if len(polys) > 1:
-                warnings.append(f"a {len(polys)}-part polygon on {name!r} written as {len(polys)} lines")
-            for p in polys:
-                if len(p.interiors):
-                    warnings.append(f"a polygon hole on {name!r} dropped (YOLO segments have none)")
-                xy = G.exterior_coords(p) / [w, h]
+            for ring in G.exterior_rings(g, name, "YOLO", "line", warnings):
+                xy = ring / [w, h]
                 lines.setdefault(row.image_id, []).append(" ".join([str(cid)] + [num(v) for v in xy.reshape(-1)]))
     files = _write_layout(root, layout, names, lines, sizes, images)
     return {"files": files, "exported": int(len(ann)), "skipped": int((~ok).sum()), "warnings": warnings}

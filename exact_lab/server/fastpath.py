@@ -67,7 +67,7 @@ class TileFastPath(Router):
         if etag_matches(request.headers.get("If-None-Match"), tag):
             return _Reply(request.connection, 304, headers)
         engine = settings["exact_lab_engine"]
-        data = engine.cache.get(engine.key(slide, level, col, row, frame, fmt, None, None))
+        data = engine.cached_tile(slide, level, col, row, frame, fmt)
         reply = _Reply(request.connection, 200, headers)
         if data is not None:
             reply.image(data, fmt)

@@ -21,6 +21,7 @@ from ..slides.base import PRIVATE_ASSOCIATED
 from ..slides.encode import MEDIA_TYPES, encode, normalize_format
 from ..slides.reader import open_slide
 from .caching import REVALIDATE, cache_control, etag
+from .logs import log_exception, request_summary
 from .opened import OpenedRoute
 from .paths import resolve_route_path
 from .replies import fail, hide_paths, one_line, tile_failure
@@ -89,10 +90,10 @@ class SlideHandler(APIHandler):
         return opened
 
     def int_argument(self, name: str, default: int) -> int:
-        try:
-            return int(self.get_argument(name, str(default)))
-        except ValueError:
-            raise fail(400, f"{name} must be an integer") from None
+        text = self.get_argument(name, str(default))
+        if not text.isascii() or not text.isdigit() or len(text) > MAX_DIGITS:
+            raise fail(400, f"{name} must be a whole number of at most {MAX_DIGITS} digits")
+        return int(text)
 
     def format_argument(self, text: str) -> str:
         try:
@@ -112,6 +113,17 @@ class SlideHandler(APIHandler):
 
     def send_image(self, data: bytes, fmt: str) -> None:
         self.finish(data, set_content_type=MEDIA_TYPES[fmt])  # APIHandler would say JSON
+
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        # Tornado answers 400 to bytes that are not UTF-8 before authentication runs; decoded
+        # with replacement characters they name no file (404), after it like any other route.
+        return value.decode("utf-8", errors="replace")
+
+    def log_exception(self, typ, value, tb):
+        log_exception(self, typ, value, tb)  # tornado's, without the token in the URI
+
+    def _request_summary(self) -> str:
+        return request_summary(self)
 
     def write_error(self, status_code, **kwargs):
         # A short JSON reason for every failure; never a stack trace to the browser.
@@ -157,12 +169,12 @@ class TileHandler(SlideHandler):
         slide = opened.slide
         fmt = self.format_argument(fmt)
         frame = self.int_argument("frame", 0)
-        level, col, row = int(level), int(col), int(row)
+        level, col, row = tile_numbers(level, col, row)
         if self.not_modified(slide, level, col, row, frame, fmt):
             self.remember_credentials()
             return
         engine = self.engine
-        data = engine.cache.get(engine.key(slide, level, col, row, frame, fmt, None, None))
+        data = engine.cached_tile(slide, level, col, row, frame, fmt)
         if data is None:
             try:
                 data = await engine.tile_async(slide, level, col, row, frame, fmt)
@@ -209,7 +221,28 @@ class AssociatedHandler(SlideHandler):
         self.send_image(data, fmt)
 
 
+class NoRouteHandler(SlideHandler):
+    """Every other URL under ``exact-lab/``: a JSON 404 that lists the routes (after the same
+    authentication as the rest; Jupyter's own 404 page is HTML)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, _rest):
+        raise fail(404, f"no such exact-lab route; the routes are {ROUTES_HELP}")
+
+
 TILE_PATTERN = r"dz/(.+)_files/(\d+)/(\d+)_(\d+)\.(jpeg|jpg|png|webp)"
+ROUTES_HELP = ("info/{path}, dz/{path}.dzi, dz/{path}_files/{level}/{col}_{row}.{jpeg|png|webp}, "
+               "thumbnail/{path}, associated/{name}/{path}")
+# Longer numbers are no tile, frame or size of any slide (and int() refuses past 4,300 digits).
+MAX_DIGITS = 9
+
+
+def tile_numbers(*texts: str) -> tuple[int, ...]:
+    """Level, column and row of a tile URL (digits by the route pattern), or a 404."""
+    if any(len(t) > MAX_DIGITS for t in texts):
+        raise fail(404, f"no such tile: level, column and row have at most {MAX_DIGITS} digits")
+    return tuple(int(t) for t in texts)
 
 
 def route_table(base_url: str):
@@ -220,4 +253,5 @@ def route_table(base_url: str):
         (url_path_join(prefix, r"info/(.+)"), InfoHandler),
         (url_path_join(prefix, r"thumbnail/(.+)"), ThumbnailHandler),
         (url_path_join(prefix, r"associated/([^/]+)/(.+)"), AssociatedHandler),
+        (prefix + r"(/.*)?", NoRouteHandler),  # last: what no route above matched
     ]

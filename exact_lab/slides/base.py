@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 
@@ -21,6 +20,8 @@ from ..errors import ExactLabError
 from . import files
 from .deepzoom import DeepZoomLayout
 from .encode import MEDIA_TYPES, WHITE, encode, flatten, normalize_format
+from .pyramid import built_levels
+from .sources import LevelSource
 
 DEFAULT_TILE_SIZE = 254
 DEFAULT_OVERLAP = 1
@@ -36,16 +37,6 @@ MIN_BUILT_SIDE = 64
 
 class SlideReadError(ExactLabError):
     """Pixels that could not be read from a slide that did open (a damaged file)."""
-
-
-@dataclass(frozen=True)
-class _Source:
-    """A pyramid level tiles can be read from: native, or built into the cache."""
-
-    downsample: float
-    width: int
-    height: int
-    read: Callable[[float, float, int, int], Image.Image]  # level-pixel x, y (floats), w, h
 
 
 class AssociatedImages(Mapping):
@@ -96,7 +87,7 @@ class Slide:
         self.path = Path(path)
         self.signature = files.stat_signature(self.path)
         self._layouts: dict[tuple[int, int], DeepZoomLayout] = {}
-        self._built: dict[int, list[_Source]] = {}
+        self._built: dict[int, list[LevelSource]] = {}
         self._build_lock = threading.Lock()
 
     # -- reader interface ---------------------------------------------------------------------
@@ -247,7 +238,7 @@ class Slide:
             image = _extend_edges(image, w, h)
         return image
 
-    def _read(self, source: _Source, x: float, y: float, w: int, h: int) -> Image.Image:
+    def _read(self, source: LevelSource, x: float, y: float, w: int, h: int) -> Image.Image:
         try:
             return source.read(x, y, w, h)
         except (IndexError, ValueError):
@@ -255,7 +246,7 @@ class Slide:
         except Exception as exc:
             raise SlideReadError(f"{self.path}: cannot read pixels ({exc})") from exc
 
-    def _source_for(self, downsample: float, frame: int) -> _Source:
+    def _source_for(self, downsample: float, frame: int) -> LevelSource:
         """The coarsest level that still has at least the detail ``downsample`` asks for."""
         sources = self._native_sources(frame)
         lowest = sources[-1]
@@ -269,21 +260,19 @@ class Slide:
                 best = source
         return best
 
-    def _native_sources(self, frame: int) -> list[_Source]:
+    def _native_sources(self, frame: int) -> list[LevelSource]:
         return [
-            _Source(ds, w, h, lambda x, y, sw, sh, level=level: self._read_native(level, x, y, sw, sh, frame))
+            LevelSource(ds, w, h, lambda x, y, sw, sh, level=level: self._read_native(level, x, y, sw, sh, frame))
             for level, ((w, h), ds) in enumerate(zip(self.level_dimensions, self.level_downsamples))
         ]
 
-    def _built_sources(self, frame: int) -> list[_Source]:
+    def _built_sources(self, frame: int) -> list[LevelSource]:
         """Levels below the smallest native one, built once (per frame) into the cache."""
         built = self._built.get(frame)
         if built is None:
             with self._build_lock:
                 built = self._built.get(frame)
                 if built is None:
-                    from .pyramid import built_levels
-
                     try:
                         built = built_levels(self, frame)
                     except Exception as exc:  # a damaged file: fail the same way every time, fast

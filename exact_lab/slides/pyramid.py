@@ -17,6 +17,8 @@ import numpy as np
 import pyvips
 
 from .cachedir import cache_dir, temporary_sibling
+from .encode import flatten
+from .sources import LevelSource
 from .vipsutil import fetch
 
 FORMAT_VERSION = "v1"
@@ -55,8 +57,6 @@ def open_pages(path: Path) -> list[pyvips.Image]:
 
 def built_levels(slide, frame: int):
     """Sources for the levels below ``slide``'s smallest native level, building them if needed."""
-    from .base import _Source
-
     level = slide.level_count - 1
     target = pyramid_dir() / f"{slide.content_hash}-below{level}-f{frame}-{FORMAT_VERSION}.tif"
     if not target.exists():
@@ -64,7 +64,7 @@ def built_levels(slide, frame: int):
     ds = slide.level_downsamples[level]
     # Page k averages 2^(k+1) x 2^(k+1) blocks of the native level. Its size was rounded, so its
     # downsample is that power of two, not a ratio of widths.
-    return [_Source(ds * 2 ** (k + 1), page.width, page.height,
+    return [LevelSource(ds * 2 ** (k + 1), page.width, page.height,
                     lambda x, y, w, h, page=page: fetch(page, x, y, w, h))
             for k, page in enumerate(open_pages(target))]
 
@@ -99,6 +99,4 @@ def _flat(slide, image):
     """Scanner regions are RGBA where transparency means "no data": build on the background."""
     if not slide.alpha_is_background:
         return image
-    from .encode import flatten
-
     return flatten(image, slide.background)

@@ -22,6 +22,7 @@ from PIL import Image
 
 from .base import Slide
 from .pyramid import FORMAT_VERSION, open_pages, pyramid_dir, save_pyramid
+from .sources import LevelSource
 from .vipsutil import fetch, from_pil, to_display
 
 KEEP_IN_MEMORY_PIXELS = 1_000_000
@@ -180,11 +181,9 @@ class VipsSlide(Slide):
         if self._mode != "converted":
             return super()._built_sources(frame)
         # The converted file already holds every zoomed-out level; page 0 is the native level.
-        from .base import _Source
-
         pages = self._converted_pages(frame)
         # Page k averages 2^k x 2^k blocks (its size rounded, so not a ratio of widths).
-        return [_Source(float(2 ** k), p.width, p.height,
+        return [LevelSource(float(2 ** k), p.width, p.height,
                         lambda x, y, w, h, p=p: fetch(p, x, y, w, h))
                 for k, p in enumerate(pages) if k > 0]
 
