@@ -41,10 +41,13 @@ def patch_sizes(types: pd.DataFrame, annotations: pd.DataFrame, patch_size=None)
     return sizes
 
 
-def plan_windows(annotations: pd.DataFrame, sizes: dict, context: float = 0.15) -> pd.DataFrame:
+def plan_windows(annotations: pd.DataFrame, sizes: dict | None, context: float = 0.15, *, out_size=None) -> pd.DataFrame:
     """One row per annotation: the patch size (``out_w``, ``out_h``), the source window in level-0
     pixels (``src_x0``, ``src_y0``, ``src_w``, ``src_h``) and ``scale_x``, ``scale_y`` (source pixels
-    per patch pixel). Keeps ``uuid``, ``image_id`` and ``type``."""
+    per patch pixel). Keeps ``uuid``, ``image_id`` and ``type``.
+
+    ``sizes`` gives each type's size before context; ``out_size`` instead fixes the patch itself
+    (context included), as a model's input."""
     if not 0 <= context < 10:
         raise InvalidValueError(f"context is a fraction of the patch size (0.15 = 15 %), got {context!r}")
     if annotations.empty:
@@ -54,8 +57,12 @@ def plan_windows(annotations: pd.DataFrame, sizes: dict, context: float = 0.15) 
     if missing.any():
         row = annotations.iloc[int(np.argmax(missing))]
         raise InvalidValueError(f"annotation {row['uuid']} ({row['type']}) has no geometry to cut a patch around")
-    base = np.array([sizes[t] for t in annotations["type"]], dtype=float)
-    out = np.maximum(1, np.round(base * (1 + context))).astype(np.int64)
+    if out_size is not None:
+        out = np.tile(np.array(_as_size(out_size, "patch_size"), dtype=np.int64), (len(annotations), 1))
+        base = out / (1 + context)
+    else:
+        base = np.array([sizes[t] for t in annotations["type"]], dtype=float)
+        out = np.maximum(1, np.round(base * (1 + context))).astype(np.int64)
     ext = np.column_stack([(annotations["xmax"] - annotations["xmin"]).to_numpy(float),
                            (annotations["ymax"] - annotations["ymin"]).to_numpy(float)])
     shrink = np.maximum(1.0, np.max(ext / base, axis=1))
