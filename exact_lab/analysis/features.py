@@ -100,7 +100,8 @@ def features(project, annotations, model=None, patch_size=DEFAULT_PATCH, batch_s
         return np.zeros((0, 0), dtype=np.float32)
     width = computed.shape[1] if len(computed) else len(next(iter(known.values())))
     out = np.empty((len(frame), width), dtype=np.float32)
-    out[todo] = computed
+    if todo.any():
+        out[todo] = computed
     for i in np.nonzero(~todo)[0]:
         out[i] = known[frame["uuid"].iloc[i]]
     return out
