@@ -80,3 +80,14 @@ class AnalysisMixin:
 
         return infer(self, model, image, image_set, region, tile_size, overlap, level, mpp, batch_size, kind, name,
                      version, client, **options)
+
+    def classify(self, annotations, model, features=None, **options):
+        """Label ``annotations`` with a fitted classifier (``predict_proba`` and ``classes_``, class
+        names = annotation types) over their ``features`` (computed if not given): each gets the
+        likeliest type, ``score``, ``source = "<name>:<version>"`` and ``uncertainty``, ``margin``,
+        ``entropy``, ``probabilities`` in meta. Returns uuid, type, score, uncertainty, least
+        certain first (the order to review them in). Options: ``name=``, ``version=``,
+        ``feature_model=``, ``patch_size=``, ``write=False`` to only predict."""
+        from .classify import classify
+
+        return classify(self, annotations, model, features, **options)

@@ -12,6 +12,7 @@ import pandas as pd
 import shapely
 
 from ..errors import InvalidValueError
+from .classify import probabilities_meta
 from .tiling import TilePlan
 
 KINDS = ("detection", "segmentation", "classification")
@@ -119,15 +120,9 @@ def classes_per_tile(plan: TilePlan, tile_ids, result, classes) -> pd.DataFrame:
         raise InvalidValueError(f"a classification model returns {len(tile_ids)} x C probabilities, got shape {probs.shape}")
     tile_ids = np.asarray(tile_ids, dtype=np.int64)
     best = probs.argmax(axis=1)
-    ordered = np.sort(probs, axis=1)
-    top = ordered[:, -1]
-    margin = top - (ordered[:, -2] if probs.shape[1] > 1 else 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        entropy = -np.nansum(np.where(probs > 0, probs * np.log(probs), 0), axis=1)
-    names = [_class_name(classes, int(b), zero_is_background=False) for b in best]
-    metas = [{"uncertainty": float(1 - t), "margin": float(m), "entropy": float(e),
-              "probabilities": {_class_name(classes, c, zero_is_background=False): float(p) for c, p in enumerate(row)}}
-             for t, m, e, row in zip(top, margin, entropy, probs)]
+    names = [_class_name(classes, int(b)) for b in best]
+    metas = probabilities_meta(probs, [_class_name(classes, c) for c in range(probs.shape[1])])
+    top = probs.max(axis=1)
     cores = plan.cores[tile_ids]
     geoms = shapely.box(cores[:, 0], cores[:, 1], cores[:, 2], cores[:, 3])
     return pd.DataFrame({
@@ -137,7 +132,7 @@ def classes_per_tile(plan: TilePlan, tile_ids, result, classes) -> pd.DataFrame:
     })
 
 
-def _class_name(classes, index: int, zero_is_background: bool = True) -> str:
+def _class_name(classes, index: int) -> str:
     if classes is None:
         return f"class {index}"
     try:
