@@ -41,7 +41,7 @@ def test_a_classifier_trained_on_verified_proposals_labels_the_rest_for_review(d
     predicted = now.loc[rest["uuid"], "type"].to_numpy() == "mitosis"
     accuracy = (predicted == is_mitosis[np.setdiff1d(np.arange(len(found)), seen)]).mean()
     print(f"classifier on classic features: accuracy {accuracy:.3f} over {len(rest)} unverified proposals")
-    assert accuracy > 0.9
+    assert accuracy > 0.85  # measured 0.908: deterministic, the floor leaves room for other BLAS builds
 
     proj.verify(list(queue["uuid"].head(10)))  # the least certain, reviewed first
     proj.commit("nuclei-v1", message="detector + classifier, 46 verified")

@@ -1,0 +1,84 @@
+"""Benchmark (a script, not a test): inference over the demo slide (8192 x 6144, 512 px tiles,
+64 px overlap). For each model, in the same run:
+
+- T_read   every tile read alone (the pipeline's reading threads, no model);
+- T_model  the model alone on the tiles already in memory, batch after batch;
+- pipeline ``proj.infer`` (tiles read ahead while the model runs; merge and write not included in
+           its loop time, printed separately);
+- plain    read a tile, run the model on it, next tile.
+
+Models: the classic nucleus detector (scikit-image, mostly single-threaded) and a small
+"1 x 1 convolution" network in numpy (matrix products through BLAS, as a torch model would be).
+
+    python benchmarks/analysis_infer.py
+
+Goals: pipeline <= 1.15 x max(T_read, T_model); pipeline >= 1.5x faster than plain.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _analysis_common import demo_project, timed  # noqa: E402
+
+import exact_lab as xl  # noqa: E402
+from exact_lab.analysis.nuclei import NucleusDetector  # noqa: E402
+from exact_lab.analysis.pipeline import READERS, call, read_tile  # noqa: E402
+from exact_lab.analysis.tiling import plan_tiles  # noqa: E402
+
+TILE, OVERLAP, BATCH = 512, 64, 16
+
+
+class PixelNet:
+    """Two 1 x 1 convolutions (3 -> 32 -> 1) and a threshold: boxes of dark connected blobs."""
+
+    name, version = "pixelnet", "1"
+
+    def __init__(self):
+        rng = np.random.default_rng(0)
+        self.w1 = rng.normal(size=(3, 32)).astype(np.float32) / 255
+        self.w2 = rng.normal(size=(32, 1)).astype(np.float32)
+
+    def __call__(self, batch):
+        x = batch.reshape(-1, 3).astype(np.float32)
+        h = np.maximum(x @ self.w1, 0)
+        out = (h @ self.w2).reshape(batch.shape[:3])
+        found = []
+        for plane in out:
+            ys, xs = np.nonzero(plane > np.quantile(plane, 0.999))
+            found.append(pd.DataFrame({"xmin": xs[:5], "ymin": ys[:5], "xmax": xs[:5] + 4, "ymax": ys[:5] + 4, "score": 0.5}))
+        return found
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        proj, image_id, path, _ = demo_project(Path(tmp))
+        slide = xl.open_slide(path)
+        plan = plan_tiles(image_id, str(path), *slide.dimensions, tile_size=TILE, overlap=OVERLAP)
+        print(f"{len(plan)} tiles of {TILE} px ({OVERLAP} px overlap), batches of {BATCH}, {READERS} reading threads")
+        with ThreadPoolExecutor(READERS) as pool:
+            tiles, t_read = timed(lambda: list(pool.map(lambda i: read_tile(slide, plan, i), range(len(plan)))))
+        print(f"T_read (all tiles, {READERS} threads): {t_read:6.2f} s")
+        for model in (NucleusDetector(), PixelNet()):
+            batches = [np.stack(tiles[i:i + BATCH]) for i in range(0, len(tiles), BATCH)]
+            _, t_model = timed(lambda: [call(model, b) for b in batches])
+            run, t_total = timed(lambda: proj.infer(model, image=image_id, tile_size=TILE, overlap=OVERLAP,
+                                                    batch_size=BATCH, progress=False))
+            _, t_plain = timed(lambda: [call(model, read_tile(slide, plan, i)[None]) for i in range(len(plan))])
+            t_pipe = run.seconds
+            bound = max(t_read, t_model)
+            print(f"{model.name}: T_model {t_model:6.2f} s | pipeline {t_pipe:6.2f} s "
+                  f"(= {t_pipe / bound:.2f} x max(T_read, T_model), goal <= 1.15; merge + write {t_total - t_pipe:.2f} s, "
+                  f"{run.count} proposals) | plain {t_plain:6.2f} s (pipeline {t_plain / t_pipe:.2f}x faster, goal >= 1.5)")
+        proj.close()
+
+
+if __name__ == "__main__":
+    main()
