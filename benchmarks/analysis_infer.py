@@ -34,8 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _analysis_common import demo_project, timed  # noqa: E402
 
 import exact_lab as xl  # noqa: E402
+from exact_lab.analysis.models import call  # noqa: E402
 from exact_lab.analysis.nuclei import NucleusDetector  # noqa: E402
-from exact_lab.analysis.pipeline import READERS, call, read_tile  # noqa: E402
+from exact_lab.analysis.pipeline import READERS, read_tile  # noqa: E402
 from exact_lab.analysis.tiling import plan_tiles  # noqa: E402
 
 TILE, OVERLAP, BATCH = 512, 64, 16

@@ -23,26 +23,11 @@ import shapely
 from ..errors import InvalidValueError
 from .build import as_annotations
 from .classic import ClassicFeatures
+from .models import call, identity
 from .reading import read_all_patches
 from .windows import plan_windows
 
 DEFAULT_PATCH = 64
-
-
-def model_identity(model, name=None, version=None) -> tuple[str, str | None]:
-    name = name or getattr(model, "name", None) or getattr(model, "__name__", None) or type(model).__name__
-    version = version if version is not None else getattr(model, "version", None)
-    return str(name), None if version is None else str(version)
-
-
-def call_model(model, batch: np.ndarray) -> np.ndarray:
-    """A callable, or an object with ``transform`` (scikit-learn) or ``predict``."""
-    for method in ("transform", "predict"):
-        if not callable(model) and hasattr(model, method):
-            return np.asarray(getattr(model, method)(batch))
-    if callable(model):
-        return np.asarray(model(batch))
-    raise InvalidValueError(f"a feature model is a callable or has transform/predict; got {type(model).__name__}")
 
 
 def fingerprints(annotations: pd.DataFrame, checksums: dict) -> np.ndarray:
@@ -80,7 +65,7 @@ def features(project, annotations, model=None, patch_size=DEFAULT_PATCH, batch_s
              name: str | None = None, version: str | None = None, cache: bool = True, workers: int = 4) -> np.ndarray:
     frame = as_annotations(project, annotations)
     model = ClassicFeatures() if model is None else model
-    model_name, model_version = model_identity(model, name, version)
+    model_name, model_version = identity(model, name, version)
     windows = plan_windows(frame, None, context, out_size=patch_size)
     images = project.images(ids=sorted(int(i) for i in pd.unique(frame["image_id"])))
     prints = fingerprints(frame, dict(zip(images["image_id"].astype(int), images["checksum"])))
@@ -118,7 +103,7 @@ def _compute(model, images: pd.DataFrame, windows: pd.DataFrame, batch_size: int
     results: dict[int, np.ndarray] = {}
 
     def run() -> None:
-        vectors = call_model(model, batch[:len(rows)])
+        vectors = np.asarray(call(model, batch[:len(rows)], ("transform", "predict")))
         if vectors.ndim != 2 or vectors.shape[0] != len(rows):
             raise InvalidValueError(f"the feature model returned shape {vectors.shape} for a batch of {len(rows)}; "
                                     "expected N x D")

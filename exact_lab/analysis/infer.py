@@ -16,6 +16,7 @@ from ..errors import InvalidValueError
 from ..slides import open_slide
 from .build import virtual_image_ids
 from .merge import NMS_IOU, merge
+from .models import identity
 from .outputs import KINDS
 from .pipeline import READERS, run_tiles
 from .tiling import TilePlan, downsample_for, plan_tiles
@@ -95,9 +96,8 @@ def infer(project, model, image=None, image_set=None, region=None, tile_size=Non
           classes=None, progress: bool = True, readers: int = READERS, iou: float = NMS_IOU) -> InferenceRun:
     if kind not in KINDS:
         raise InvalidValueError(f"kind {kind!r}; expected one of {', '.join(KINDS)}")
-    name = str(name or getattr(model, "name", None) or getattr(model, "__name__", None) or type_name(model))
-    version = str(version if version is not None else getattr(model, "version", "unversioned"))
-    source = f"{name}:{version}"
+    name, version = identity(model, name, version)
+    source = f"{name}:{version or 'unversioned'}"
     default_type = type or getattr(model, "type", None) or name
     classes = classes if classes is not None else getattr(model, "classes", None)
     if classes is None and kind == "segmentation":
@@ -135,10 +135,6 @@ def infer(project, model, image=None, image_set=None, region=None, tile_size=Non
         print(f"exact-lab: inference interrupted after {run.tiles_done} of {run.tiles_total} tiles; "
               f"wrote the {run.count} proposals found so far (source {source})", file=sys.stderr)
     return run
-
-
-def type_name(model) -> str:
-    return type(model).__name__
 
 
 def _all_boxes(parts) -> bool:

@@ -12,22 +12,13 @@ import pandas as pd
 
 from ..errors import InvalidValueError
 from ..slides import open_slide
+from .models import call
 from .outputs import parse
 from .reading import read_window
 from .tiling import TilePlan
 
 READ_AHEAD = 2  # batches read while the model works on the current one
 READERS = 2
-
-
-def call(model, batch: np.ndarray):
-    if hasattr(model, "predict") and not callable(model):
-        return model.predict(batch)
-    if callable(model):
-        return model(batch)
-    if hasattr(model, "predict"):
-        return model.predict(batch)
-    raise InvalidValueError(f"a model is a callable or has a predict method; got {type(model).__name__}")
 
 
 def read_tile(slide, plan: TilePlan, index: int) -> np.ndarray:

@@ -22,12 +22,18 @@ def demo_slide(tmp_path_factory):
     return path, blobs
 
 
-def outline(blob, vertices: int = 12) -> shapely.Polygon:
-    t = np.linspace(0, 2 * np.pi, vertices, endpoint=False)
-    c, s = np.cos(blob.angle), np.sin(blob.angle)
-    x = blob.x + blob.rx * np.cos(t) * c - blob.ry * np.sin(t) * s
-    y = blob.y + blob.rx * np.cos(t) * s + blob.ry * np.sin(t) * c
-    return shapely.Polygon(np.column_stack([x, y]))
+def outline(blob) -> shapely.Polygon:
+    """The blob's ellipse as a 12-sided polygon."""
+    circle = shapely.Point(0, 0).buffer(1.0, quad_segs=3)
+    ellipse = shapely.affinity.scale(circle, blob.rx, blob.ry, origin=(0, 0))
+    return shapely.affinity.translate(shapely.affinity.rotate(ellipse, blob.angle, origin=(0, 0), use_radians=True),
+                                      blob.x, blob.y)
+
+
+def square(blob, margin: float = 4) -> shapely.Polygon:
+    """An integer box around the blob, ``margin`` pixels beyond its longer radius."""
+    r = max(blob.rx, blob.ry) + margin
+    return shapely.box(*np.round([blob.x - r, blob.y - r, blob.x + r, blob.y + r]))
 
 
 @pytest.fixture
@@ -39,14 +45,10 @@ def demo_project(tmp_path, demo_slide):
     proj.add_annotation_type("tumor cell", "polygon")
     proj.add_annotation_type("immune cell", "polygon")
     image_id = int(proj.add_images([path], image_set="demo")["image_id"].iloc[0])
-    rows = []
-    for blob in blobs:
-        if blob.mitotic:
-            r = max(blob.rx, blob.ry) + 4
-            rows.append((image_id, "mitotic figure", shapely.box(round(blob.x - r), round(blob.y - r),
-                                                              round(blob.x + r), round(blob.y + r))))
-        else:
-            rows.append((image_id, "tumor cell", outline(blob)))
-    proj.add_annotations(pd.DataFrame(rows, columns=["image_id", "type", "geometry"]))
+    proj.add_annotations(pd.DataFrame({
+        "image_id": image_id,
+        "type": ["mitotic figure" if b.mitotic else "tumor cell" for b in blobs],
+        "geometry": [square(b) if b.mitotic else outline(b) for b in blobs],
+    }))
     yield proj, image_id, blobs
     proj.close()
