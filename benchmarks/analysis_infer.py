@@ -2,7 +2,8 @@
 64 px overlap). For each model, in the same run:
 
 - T_read   every tile read alone (the pipeline's reading threads, no model);
-- T_model  the model alone on the tiles already in memory, batch after batch;
+- T_model  the model alone on the tiles already in memory, as many batches at once as the pipeline
+           runs (the model's ``workers``: 2 for the classic detector, 1 for the network);
 - pipeline ``proj.infer`` (tiles read ahead while the model runs; merge and write not included in
            its loop time, printed separately);
 - plain    read a tile, run the model on it, next tile.
@@ -82,7 +83,9 @@ def main() -> None:
                     tiles, t = timed(lambda: list(pool.map(lambda i: read_tile(slide, plan, i), range(len(plan)))))
                 times["read"].append(t)
                 batches = [np.stack(tiles[i:i + BATCH]) for i in range(0, len(tiles), BATCH)]
-                times["model"].append(timed(lambda: [call(model, b) for b in batches])[1])
+                workers = getattr(model, "workers", 1)
+                with ThreadPoolExecutor(workers) as pool:
+                    times["model"].append(timed(lambda: list(pool.map(lambda b: call(model, b), batches)))[1])
                 run = proj.infer(model, image=image_id, region=region, tile_size=TILE, overlap=OVERLAP,
                                  batch_size=BATCH, progress=False)
                 times["pipeline"].append(run.seconds)

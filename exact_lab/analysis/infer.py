@@ -93,7 +93,8 @@ def _progress(total: int, source: str, enabled: bool):
 
 def infer(project, model, image=None, image_set=None, region=None, tile_size=None, overlap: int = 64, level=None, mpp=None,
           batch_size: int = 16, kind: str = "detection", name=None, version=None, client=None, *, type=None,
-          classes=None, progress: bool = True, readers: int = READERS, iou: float = NMS_IOU) -> InferenceRun:
+          classes=None, progress: bool = True, readers: int = READERS, model_workers=None,
+          iou: float = NMS_IOU) -> InferenceRun:
     if kind not in KINDS:
         raise InvalidValueError(f"kind {kind!r}; expected one of {', '.join(KINDS)}")
     name, version = identity(model, name, version)
@@ -102,6 +103,7 @@ def infer(project, model, image=None, image_set=None, region=None, tile_size=Non
     classes = classes if classes is not None else getattr(model, "classes", None)
     if classes is None and kind == "segmentation":
         classes = {1: default_type}
+    model_workers = int(model_workers or getattr(model, "workers", 1) or 1)
     images = _images(project, image, image_set, region)
     plans = _plans(images, model, tile_size, overlap, level, mpp, region)
     run = InferenceRun(project, _uuid.uuid4().hex[:12], source, kind, [p.image_id for p in plans], sum(len(p) for p in plans))
@@ -117,7 +119,7 @@ def infer(project, model, image=None, image_set=None, region=None, tile_size=Non
                     bar.update(n)
 
                 run_tiles(plan, range(len(plan)), model, kind, batch_size=batch_size, readers=readers,
-                          default_type=default_type, classes=classes, on_batch=on_batch)
+                          model_workers=model_workers, default_type=default_type, classes=classes, on_batch=on_batch)
         else:
             from .distributed import run_on_cluster
 

@@ -74,7 +74,9 @@ class AnalysisMixin:
         ``tile_size``, ``mpp``, ``name``, ``version``, ``type`` and ``classes``. Tiles overlap by
         ``overlap`` pixels; duplicates there are merged. ``client``: a Dask distributed client to
         spread tiles over its workers. Ctrl-C keeps and writes what finished. Options: ``type=``
-        (default type), ``classes=``, ``progress=``, ``readers=`` (reading threads), ``iou=``.
+        (default type), ``classes=``, ``progress=``, ``readers=`` (reading threads),
+        ``model_workers=`` (batches through the model at once, in threads; default the model's
+        ``workers`` attribute, else 1), ``iou=``.
         Returns an ``InferenceRun``."""
         from .infer import infer
 

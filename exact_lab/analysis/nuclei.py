@@ -21,6 +21,9 @@ DEFAULT_THRESHOLD = 0.05  # haematoxylin optical density above which a pixel is 
 class NucleusDetector:
     name = "classic-nuclei"
     version = "1"
+    # Stateless, and scikit-image / scipy release the GIL for most of a tile: two batches at once
+    # ran 1.2-2.0x faster than one after the other on this 2-core machine.
+    workers = 2
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, min_area: int = 30, min_distance: int = 5,
                  output: str = "boxes", type: str | None = None, tile_size: int | None = None, mpp: float | None = None):

@@ -28,34 +28,48 @@ def read_tile(slide, plan: TilePlan, index: int) -> np.ndarray:
 
 
 def run_tiles(plan: TilePlan, tile_ids, model, kind: str, *, batch_size: int = 16, readers: int = READERS,
-              default_type: str = "object", classes=None, on_batch: Callable[[int, pd.DataFrame], None]) -> None:
-    """Read and infer ``tile_ids`` of ``plan`` in batches; ``on_batch(tiles done, rows)`` after each.
-    An exception (KeyboardInterrupt too) stops the reads still queued and propagates; what
-    ``on_batch`` received stays with the caller."""
+              model_workers: int = 1, default_type: str = "object", classes=None,
+              on_batch: Callable[[int, pd.DataFrame], None]) -> None:
+    """Read and infer ``tile_ids`` of ``plan`` in batches; ``on_batch(tiles done, rows)`` after each,
+    in order. ``model_workers`` > 1 runs that many batches through the model at once (in threads:
+    for models that release the GIL and are thread-safe). An exception (KeyboardInterrupt too)
+    stops the reads and model calls still queued and propagates; what ``on_batch`` received stays
+    with the caller."""
     if batch_size < 1:
         raise InvalidValueError(f"batch_size must be at least 1, got {batch_size!r}")
     slide = open_slide(plan.path)
     tile_ids = list(tile_ids)
-    batches = [tile_ids[i:i + batch_size] for i in range(0, len(tile_ids), batch_size)]
-    pool = ThreadPoolExecutor(max(1, readers), thread_name_prefix="exact-lab-tiles")
-    queued: deque = deque()
-    try:
-        def submit(ids):
-            queued.append((ids, [pool.submit(read_tile, slide, plan, i) for i in ids]))
+    batches = deque(tile_ids[i:i + batch_size] for i in range(0, len(tile_ids), batch_size))
+    model_workers = max(1, int(model_workers))
+    reading = ThreadPoolExecutor(max(1, readers), thread_name_prefix="exact-lab-tiles")
+    thinking = ThreadPoolExecutor(model_workers, thread_name_prefix="exact-lab-model") if model_workers > 1 else None
+    reads: deque = deque()
+    running: deque = deque()
 
-        for ids in batches[:READ_AHEAD + 1]:
-            submit(ids)
-        upcoming = READ_AHEAD + 1
-        while queued:
-            ids, futures = queued.popleft()
-            batch = np.stack([f.result() for f in futures])
-            if upcoming < len(batches):
-                submit(batches[upcoming])
-                upcoming += 1
-            result = call(model, batch)
+    def read_next() -> None:
+        if batches:
+            ids = batches.popleft()
+            reads.append((ids, [reading.submit(read_tile, slide, plan, i) for i in ids]))
+
+    try:
+        for _ in range(READ_AHEAD + model_workers):
+            read_next()
+        while reads or running:
+            while reads and len(running) < model_workers:
+                ids, futures = reads.popleft()
+                batch = np.stack([f.result() for f in futures])
+                read_next()
+                running.append((ids, thinking.submit(call, model, batch) if thinking else call(model, batch)))
+            ids, result = running.popleft()
+            result = result.result() if thinking else result
             on_batch(len(ids), parse(kind, plan, ids, result, default_type=default_type, classes=classes))
     finally:
-        for _, futures in queued:
+        for _, futures in reads:
             for f in futures:
                 f.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
+        for _, pending in running:
+            if thinking:
+                pending.cancel()
+        reading.shutdown(wait=True, cancel_futures=True)
+        if thinking:
+            thinking.shutdown(wait=True, cancel_futures=True)

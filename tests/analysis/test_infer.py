@@ -153,9 +153,11 @@ class StopsAfter:
         return self.detector(batch)
 
 
-def test_an_interrupt_keeps_writes_and_reports_what_finished(slide_project, capsys):
+@pytest.mark.parametrize("model_workers", [1, 2])
+def test_an_interrupt_keeps_writes_and_reports_what_finished(slide_project, capsys, model_workers):
     proj, image_id, _, _ = slide_project
-    run = proj.infer(StopsAfter(2), image=image_id, tile_size=256, batch_size=8, progress=False)
+    run = proj.infer(StopsAfter(2), image=image_id, tile_size=256, batch_size=8, progress=False,
+                     model_workers=model_workers, name=f"interrupted-{model_workers}")
     assert run.interrupted and run.tiles_done == 16 and run.tiles_total == 88
     found = run.proposals()
     assert len(found) > 10
