@@ -72,11 +72,11 @@ def paint(project, windows: pd.DataFrame, origins: np.ndarray, size: tuple[int, 
     out_w = windows["out_w"].to_numpy()
     out_h = windows["out_h"].to_numpy()
 
-    def paste(i: int, patch: np.ndarray) -> None:
+    def paste(i: int, patch: np.ndarray) -> None:  # patches never overlap: safe in several threads
         x, y = origins[i]
         canvas[y:y + out_h[i], x:x + out_w[i]] = patch
 
-    read_all_patches(images, windows, paste, workers=workers)
+    read_all_patches(images, windows, paste, workers=workers, in_threads=True)
     return canvas
 
 

@@ -2,14 +2,16 @@
 
 A read has a fixed cost besides its pixels (OpenSlide: ~0.18 ms for a 46 px crop here, while a
 4096 x 150 band costs ~22 ns a pixel), so neighbouring windows are read as one block and cut apart
-with numpy. A block is read only when it is mostly made of wanted pixels; sparse windows are read
-one by one. Reads run in threads (OpenSlide and libvips release the GIL).
+with numpy. A block is read only when the pixels it reads in vain cost less than the reads it
+saves; sparse windows are read one by one. Reads run in threads (OpenSlide and libvips release the
+GIL), and a consumer that may run in several threads at once (pasting into disjoint places of a
+map) is called in them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -19,8 +21,9 @@ from PIL import Image
 from ..slides import open_slide
 
 BLOCK = 1024  # level-0 pixels: windows whose centres share a block are read together
-# Read a block's bounding rectangle only if it holds at most this many times the windows' pixels.
-MAX_WASTE = 3.0
+# One read's fixed cost in pixels' worth (0.18 ms / 22 ns): a block is read when its unwanted
+# pixels number fewer than this per read it saves.
+READ_COST_PIXELS = 8000
 WORKERS = 4
 
 
@@ -75,16 +78,19 @@ def _blocks(windows: pd.DataFrame) -> list[np.ndarray]:
             continue
         bx0, by0 = x0[members].min(), y0[members].min()
         bx1, by1 = (x0[members] + w[members]).max(), (y0[members] + h[members]).max()
-        if (bx1 - bx0) * (by1 - by0) <= MAX_WASTE * float((w[members] * h[members]).sum()):
+        unwanted = (bx1 - bx0) * (by1 - by0) - float((w[members] * h[members]).sum())
+        if unwanted <= (len(members) - 1) * READ_COST_PIXELS:
             groups.append(members)
         else:
             groups.extend(np.array([i]) for i in members)
     return groups
 
 
-def read_patches(path, windows: pd.DataFrame, *, workers: int = WORKERS) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield (row position in ``windows``, H x W x 3 uint8 patch) for every window of one slide,
-    in no particular order."""
+def read_patches(path, windows: pd.DataFrame, consume: Callable[[int, np.ndarray], None], *, workers: int = WORKERS,
+                 in_threads: bool = False) -> None:
+    """Call ``consume(row position in windows, H x W x 3 uint8 patch)`` for every window of one
+    slide, in no particular order: in the reading threads when ``in_threads`` (the consumer must be
+    thread-safe), else in the calling thread."""
     slide = open_slide(path)
     x0 = windows["src_x0"].to_numpy()
     y0 = windows["src_y0"].to_numpy()
@@ -102,22 +108,32 @@ def read_patches(path, windows: pd.DataFrame, *, workers: int = WORKERS) -> Iter
         block = to_rgb(slide.read_region((bx0, by0), 0, (bx1 - bx0, by1 - by0)))
         return [(int(i), block[y0[i] - by0:y0[i] - by0 + h[i], x0[i] - bx0:x0[i] - bx0 + w[i]]) for i in members]
 
+    def read_and_consume(members: np.ndarray) -> None:
+        for i, patch in read(members):
+            consume(i, patch)
+
     groups = _blocks(windows)
     if workers <= 1 or len(groups) < 4:
         for members in groups:
-            yield from read(members)
+            read_and_consume(members)
         return
     with ThreadPoolExecutor(workers, thread_name_prefix="exact-lab-patches") as pool:
-        for done in pool.map(read, groups):
-            yield from done
+        if in_threads:
+            for _ in pool.map(read_and_consume, groups):
+                pass
+        else:
+            for done in pool.map(read, groups):
+                for i, patch in done:
+                    consume(i, patch)
 
 
 def read_all_patches(images: pd.DataFrame, windows: pd.DataFrame, consume: Callable[[int, np.ndarray], None],
-                     *, workers: int = WORKERS) -> None:
+                     *, workers: int = WORKERS, in_threads: bool = False) -> None:
     """Call ``consume(row position, patch)`` for every window, slide after slide.
     ``images`` maps image_id to path (a frame of ``proj.images()``)."""
     paths = images.set_index("image_id")["path"]
     for image_id, rows in windows.groupby("image_id", sort=False):
         positions = np.nonzero(windows["image_id"].to_numpy() == image_id)[0]
-        for local, patch in read_patches(paths.loc[image_id], rows.reset_index(drop=True), workers=workers):
-            consume(int(positions[local]), patch)
+        read_patches(paths.loc[image_id], rows.reset_index(drop=True),
+                     lambda local, patch, positions=positions: consume(int(positions[local]), patch),
+                     workers=workers, in_threads=in_threads)
