@@ -34,6 +34,8 @@ def to_rgb(image) -> np.ndarray:
         return np.repeat(array[:, :, None], 3, axis=2)
     if array.shape[2] == 3:
         return array
+    if array[:, :, 3].min() == 255:  # inside the slide: no compositing (a view, no arithmetic)
+        return array[:, :, :3]
     rgb = array[:, :, :3].astype(np.uint16)
     alpha = array[:, :, 3:4].astype(np.uint16)
     return ((rgb * alpha + 255 * (255 - alpha) + 127) // 255).astype(np.uint8)
