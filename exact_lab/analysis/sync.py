@@ -131,11 +131,12 @@ def apply_edits(m, edits) -> SyncReport:
         if len(rows):
             project.update_annotations(rows)
     if "deleted" in edits.columns:
-        flags = edits.dropna(subset=["deleted"])
-        if (flags["deleted"] == True).any():  # noqa: E712 - a column of bools or objects
-            project.delete_annotations(list(flags.loc[flags["deleted"] == True, "uuid"]))  # noqa: E712
-        if (flags["deleted"] == False).any():  # noqa: E712
-            project.undelete_annotations(list(flags.loc[flags["deleted"] == False, "uuid"]))  # noqa: E712
+        given = edits.dropna(subset=["deleted"])
+        deleted = given["deleted"].astype(bool).to_numpy()
+        if deleted.any():
+            project.delete_annotations(list(given["uuid"][deleted]))
+        if (~deleted).any():
+            project.undelete_annotations(list(given["uuid"][~deleted]))
     if "verified" in edits.columns:
         for verdict, rows in edits.dropna(subset=["verified"]).groupby("verified"):
             project.verify(list(rows["uuid"]), verified=bool(verdict))
