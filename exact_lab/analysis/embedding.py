@@ -33,4 +33,5 @@ def embed(features: np.ndarray, method: str = "umap", *, seed: int = 0, **option
     import umap
 
     options.setdefault("n_neighbors", min(15, len(x) - 1))
+    options.setdefault("n_jobs", 1)  # a seed makes umap-learn single-threaded anyway (and warn if told otherwise)
     return umap.UMAP(n_components=2, random_state=seed, **options).fit_transform(x)
