@@ -4,6 +4,7 @@ draw each source annotation on it, and keep the mapping table beside it."""
 from __future__ import annotations
 
 import mmap
+import uuid as _uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,13 +41,24 @@ def as_annotations(project, annotations) -> pd.DataFrame:
         if missing:
             raise InvalidValueError(f"the annotations frame lacks {', '.join(sorted(missing))} (pass rows of proj.annotations())")
         return annotations.reset_index(drop=True)
-    uuids = [annotations] if isinstance(annotations, str) else list(annotations)
-    frame = project.annotations(uuids=uuids)
-    if len(frame) != len(set(uuids)):
-        found = set(frame["uuid"])
-        missing = next(u for u in uuids if str(u) not in found)
-        raise InvalidValueError(f"no annotation {missing} in this project (or it is deleted)")
-    return frame.reset_index(drop=True)
+    given = [annotations] if isinstance(annotations, str) else list(annotations)
+    try:
+        uuids = [str(_uuid.UUID(str(u))) for u in given]
+    except ValueError:
+        raise InvalidValueError(f"{next(u for u in given if not _is_uuid(u))!r} is not a uuid") from None
+    frame = project.annotations(uuids=uuids).set_index("uuid")
+    missing = [u for u in uuids if u not in frame.index]
+    if missing:
+        raise InvalidValueError(f"no annotation {missing[0]} in this project (or it is deleted)")
+    return frame.loc[uuids].reset_index()  # in the order given
+
+
+def _is_uuid(value) -> bool:
+    try:
+        _uuid.UUID(str(value))
+        return True
+    except ValueError:
+        return False
 
 
 def white_canvas(width: int, height: int) -> np.ndarray:

@@ -87,8 +87,12 @@ def test_a_model_without_a_version_is_never_cached(demo_project, tmp_path):
 
 def test_features_of_uuids_and_bad_models(demo_project):
     proj, image_id, _ = demo_project
-    uuids = list(proj.annotations(image=image_id)["uuid"].head(5))
-    assert proj.features(uuids, model=MeanColour(), patch_size=16).shape == (5, 3)
+    rows = proj.annotations(image=image_id).head(5)
+    uuids = list(rows["uuid"])
+    by_uuid = proj.features(uuids[::-1], model=MeanColour(), patch_size=16, cache=False)
+    np.testing.assert_allclose(by_uuid[::-1], proj.features(rows, model=MeanColour(), patch_size=16, cache=False), rtol=1e-6)
+    with pytest.raises(InvalidValueError, match="'not-a-uuid' is not a uuid"):
+        proj.features(["not-a-uuid"], patch_size=16)
     with pytest.raises(InvalidValueError, match="expected N x D"):
         proj.features(uuids, model=lambda b: np.zeros(3), patch_size=16)
     with pytest.raises(InvalidValueError, match="lacks geometry"):
