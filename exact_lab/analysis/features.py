@@ -46,11 +46,10 @@ class FeatureCache:
         if not parts:
             return {}
         table = pa.concat_tables([pq.read_table(p) for p in parts]).to_pandas()
-        table = table.drop_duplicates("uuid", keep="last").set_index("uuid")
-        wanted = pd.Series(prints, index=uuids)
-        hit = table.index.intersection(wanted.index)
-        hit = hit[table.loc[hit, "fingerprint"].to_numpy() == wanted.loc[hit].to_numpy()]
-        return dict(zip(hit, table.loc[hit, "vector"]))
+        wanted = pd.DataFrame({"uuid": uuids, "fingerprint": prints}).drop_duplicates()
+        # match on both: an entry written before the annotation moved has another fingerprint
+        hits = table.merge(wanted, on=["uuid", "fingerprint"]).drop_duplicates("uuid")
+        return dict(zip(hits["uuid"], hits["vector"]))
 
     def write(self, uuids, prints, vectors: np.ndarray) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

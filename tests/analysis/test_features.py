@@ -62,6 +62,9 @@ def test_features_are_cached_per_annotation_and_recomputed_when_it_moves(demo_pr
     z = proj.features(proj.annotations(image=image_id).set_index("uuid").loc[rows["uuid"]].reset_index(),
                       model=third, patch_size=32)
     assert third.seen == 4
+    fourth = MeanColour()  # the moved annotations' new vectors are cached too, beside the old ones
+    proj.features(proj.annotations(image=image_id), model=fourth, patch_size=32)
+    assert fourth.seen == 0
     np.testing.assert_array_equal(z[4:], x[4:])
     assert not np.allclose(z[:4], x[:4])
     other_version = MeanColour()
