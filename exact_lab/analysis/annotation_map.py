@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..errors import InvalidValueError
 from . import virtual
 from .build import make_map, select_annotations
 from .layout import grid_for, reading_order
@@ -31,8 +32,6 @@ def annotation_map(project, types=None, image_set=None, version=None, patch_size
 
 
 def _check_columns(annotations: pd.DataFrame, columns) -> None:
-    from ..errors import InvalidValueError
-
     missing = [c for c in columns if c not in annotations.columns]
     if missing:
         raise InvalidValueError(f"order_by column {missing[0]!r} is not an annotation column "
