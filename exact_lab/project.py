@@ -10,6 +10,7 @@ import threading
 import duckdb
 import pandas as pd
 
+from .analysis.mixin import AnalysisMixin
 from .errors import CatalogDamagedError, ExactLabError, ProjectLocationError
 from .store.annotations import AnnotationsMixin
 from .store.catalog import CatalogMixin
@@ -41,7 +42,16 @@ def open_project(location, data: str | None = None, user: str | None = None, *, 
     return Project(location, data=data, user=user, read_only=read_only)
 
 
-class Project(CatalogMixin, AnnotationsMixin, VersionsMixin, WorkflowMixin, ImportMixin, WatchMixin):
+# One mixin a room (or a part of the store), one per line: each adds its part of the public API.
+class Project(
+    CatalogMixin,
+    AnnotationsMixin,
+    VersionsMixin,
+    WorkflowMixin,
+    ImportMixin,
+    WatchMixin,
+    AnalysisMixin,
+):
     def __init__(self, location, data: str | None = None, user: str | None = None, *, read_only: bool = False):
         self.location = str(location)
         self.user = user or current_user()

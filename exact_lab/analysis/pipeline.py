@@ -1,0 +1,75 @@
+"""Run a model over tiles: tiles are read ahead in threads while the model runs on the batch
+before, and each batch's output is turned into level-0 rows at once."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidValueError
+from ..slides import open_slide
+from .models import call
+from .outputs import parse
+from .reading import read_window
+from .tiling import TilePlan
+
+READ_AHEAD = 2  # batches read while the model works on the current one
+READERS = 2
+
+
+def read_tile(slide, plan: TilePlan, index: int) -> np.ndarray:
+    x, y = plan.origins[index]
+    side = int(round(plan.l0_tile))
+    return read_window(slide, int(round(x)), int(round(y)), side, side, plan.tile_size, plan.tile_size)
+
+
+def run_tiles(plan: TilePlan, tile_ids, model, kind: str, *, batch_size: int = 16, readers: int = READERS,
+              model_workers: int = 1, default_type: str = "object", classes=None,
+              on_batch: Callable[[int, pd.DataFrame], None]) -> None:
+    """Read and infer ``tile_ids`` of ``plan`` in batches; ``on_batch(tiles done, rows)`` after each,
+    in order. ``model_workers`` > 1 runs that many batches through the model at once (in threads:
+    for models that release the GIL and are thread-safe). An exception (KeyboardInterrupt too)
+    stops the reads and model calls still queued and propagates; what ``on_batch`` received stays
+    with the caller."""
+    if batch_size < 1:
+        raise InvalidValueError(f"batch_size must be at least 1, got {batch_size!r}")
+    slide = open_slide(plan.path)
+    tile_ids = list(tile_ids)
+    batches = deque(tile_ids[i:i + batch_size] for i in range(0, len(tile_ids), batch_size))
+    model_workers = max(1, int(model_workers))
+    reading = ThreadPoolExecutor(max(1, readers), thread_name_prefix="exact-lab-tiles")
+    thinking = ThreadPoolExecutor(model_workers, thread_name_prefix="exact-lab-model") if model_workers > 1 else None
+    reads: deque = deque()
+    running: deque = deque()
+
+    def read_next() -> None:
+        if batches:
+            ids = batches.popleft()
+            reads.append((ids, [reading.submit(read_tile, slide, plan, i) for i in ids]))
+
+    try:
+        for _ in range(READ_AHEAD + model_workers):
+            read_next()
+        while reads or running:
+            while reads and len(running) < model_workers:
+                ids, futures = reads.popleft()
+                batch = np.stack([f.result() for f in futures])
+                read_next()
+                running.append((ids, thinking.submit(call, model, batch) if thinking else call(model, batch)))
+            ids, result = running.popleft()
+            result = result.result() if thinking else result
+            on_batch(len(ids), parse(kind, plan, ids, result, default_type=default_type, classes=classes))
+    finally:
+        for _, futures in reads:
+            for f in futures:
+                f.cancel()
+        for _, pending in running:
+            if thinking:
+                pending.cancel()
+        reading.shutdown(wait=True, cancel_futures=True)
+        if thinking:
+            thinking.shutdown(wait=True, cancel_futures=True)
