@@ -67,3 +67,17 @@ class FormatError(ExactLabError, ValueError):
 
 class CommitFailedError(ExactLabError):
     """A commit that kept conflicting after every retry; the edits are still queued."""
+
+
+class EditRefusedError(InvalidValueError):
+    """Queued edits the store refused at commit (the others were committed); names each one."""
+
+
+class TeamSetupError(ExactLabError):
+    """A team set-up step that failed (catalog, data path, project); says which and how to fix it.
+    ``args[1]``, when present, holds every check made up to there."""
+
+
+class PermissionDeniedError(ExactLabError, PermissionError):
+    """The current user may not read or change this (not a member of the set's team, or not an
+    admin where an admin is needed)."""

@@ -120,9 +120,13 @@ def _for_store(ann: pd.DataFrame) -> pd.DataFrame:
 
 @gc_paused()
 def export_annotations(project, path, format: str, version=None, image_set: str | None = None,
-                       types=None, **options) -> dict:
-    """Write a project's annotations (optionally at a version, of an image set or types)."""
+                       types=None, min_verifications: int | None = None, **options) -> dict:
+    """Write a project's annotations (optionally at a version, of an image set or types);
+    ``min_verifications`` keeps only those accepted with at least that many verifications."""
     anns = project.annotations(image_set=image_set, types=types, version=version)
+    if min_verifications is not None:
+        accepted = project.consensus(image_set=image_set, min_verifications=min_verifications)
+        anns = anns[anns["uuid"].isin(accepted.loc[accepted["accepted"], "uuid"])].reset_index(drop=True)
     imgs = project.images(image_set=image_set) if image_set is not None else project.images()
     tps = project.annotation_types()
     report = write(path, format, anns, imgs, tps, **options)

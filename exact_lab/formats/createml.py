@@ -7,13 +7,15 @@ from pathlib import Path
 
 import numpy as np
 
+from ..store.integrity import MARKER_FILE
 from ._checks import checked_box, number, text
 from ._common import Parsed, dump_json, fail, image_table, load_json, searched_folder, source_label, table, type_info
 
 
 def read(path, *, images=None, **_) -> Parsed:
     p = Path(path)
-    files = sorted(p.rglob("*.json")) if p.is_dir() else [p]
+    # a project folder inside the one searched is not an export: its marker is JSON too
+    files = sorted(f for f in p.rglob("*.json") if f.name != MARKER_FILE) if p.is_dir() else [p]
     if not files:
         raise fail(p, None, "expected CreateML .json files")
     rows, imgs = [], []

@@ -195,3 +195,44 @@ def write(path, annotations, images, types, *, palette="voc", **_) -> dict:
         f"{n}:{','.join(str(int(c)) for c in cmap[i])}::\n" for i, n in enumerate(names)))
     files.append(str(lm))
     return {"files": files, "exported": int(len(ann)), "skipped": int((~ok).sum()), "warnings": warnings}
+
+
+# -- whole label images (the masks room's export and import) -----------------------------------
+def read_label_image(path, *, labelmap=None, classes=None) -> tuple[np.ndarray, list[str] | None]:
+    """(H x W class indices, class names by index or None) of one PNG mask: palette or grey
+    indices as they are, RGB through the label map beside it (VOC's colours without one)."""
+    from PIL import Image
+
+    f = Path(path)
+    lm = Path(labelmap) if labelmap else next((c for c in (f.parent / "labelmap.txt",) if c.exists()), None)
+    names, colors = (_labelmap(lm) if lm else (list(classes) if classes else None, None))
+    try:
+        with Image.open(f) as im:
+            arr = np.asarray(im.convert("RGB") if im.mode not in ("P", "L", "I", "I;16") else im)
+    except Exception as exc:
+        raise fail(f, None, f"not a readable PNG ({exc})") from None
+    if arr.ndim == 3:
+        arr, used_voc = _rgb_to_index(f, arr, colors)
+        if used_voc and names is None:
+            names = VOC_NAMES
+    return np.asarray(arr), names
+
+
+def write_label_image(path, labels: np.ndarray, names: list[str]) -> list[str]:
+    """Write class indices as a palette PNG (16-bit grey beyond 255 classes) and, beside it,
+    ``labelmap.txt`` naming each index (0 = background). Returns the files written."""
+    from PIL import Image
+
+    f = Path(path)
+    f.parent.mkdir(parents=True, exist_ok=True)
+    cmap = voc_colormap()
+    if len(names) <= 256:
+        img = Image.fromarray(np.asarray(labels, dtype=np.uint8), mode="P")
+        img.putpalette(cmap.reshape(-1).tolist())
+    else:
+        img = Image.fromarray(np.asarray(labels, dtype=np.uint16))
+    img.save(f)
+    lm = f.parent / "labelmap.txt"
+    lm.write_text("# label:color_rgb:parts:actions\n" + "".join(
+        f"{n}:{','.join(str(int(c)) for c in cmap[i % 256])}::\n" for i, n in enumerate(names)))
+    return [str(f), str(lm)]

@@ -7,37 +7,45 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import InvalidValueError, UnknownAnnotationError
-from .geometry import bounds_of, from_wkb_array, to_geometry_array, validate, wkb_array
-from .rows import SORT_ABOVE, as_frame, build_annotation_table, in_input_order, normalize_uuids, spatial_order, uuid_strings
+from ..errors import InvalidValueError, UnknownAnnotationError, UnknownImageError, UnknownTypeError
+from . import validate
+from .catalog import image_set_term
+from .geometry import bounds_of, from_wkb_array, to_geometry_array, wkb_array
+from .query import ROW_COLUMNS, AnnotationQuery
+from .rows import SORT_ABOVE, Known, as_frame, build_annotation_table, normalize_uuids, top_edge_order, uuid_strings
 from .schema import ANNOTATION_COLUMNS
-from .util import dump_meta, load_meta_column, utcnow
+from .util import load_meta_column, utcnow
+from .validate import bbox_values
 
 # Columns a caller may change through update_annotations.
 EDITABLE = ("geometry", "type", "type_id", "frame", "description", "score", "source", "meta",
             "concealed", "blurred", "deleted")
 
-SELECT_COLUMNS = (
-    "a.uuid::VARCHAR AS uuid, a.image_id, i.name AS image, a.type_id, t.name AS type, "
-    "t.vector_type, a.geometry, a.frame, a.min_x AS xmin, a.min_y AS ymin, a.max_x AS xmax, a.max_y AS ymax, a.creator, a.created_at, "
-    "a.editor, a.updated_at, a.deleted, a.concealed, a.blurred, a.description, a.score, a.source, a.meta"
-)
 
-
-def insert_table(con, table: pa.Table, *, sort: bool = False) -> None:
-    """One INSERT of a prepared Arrow table (bulk path: one statement, one snapshot).
-
-    ``sort`` orders big inserts by their top edge, so each Parquet row group covers a narrow band
-    of the image and viewport queries skip the rest by its min/max statistics.
-    """
-    if sort:
-        table = table.take(pc.sort_indices(table, [("min_y", "ascending"), ("min_x", "ascending")]))
+def insert_table(con, table: pa.Table) -> None:
+    """One INSERT of a prepared Arrow table (bulk path: one statement, one snapshot), by column
+    name. Inserts of more than SORT_ABOVE rows are written in top-edge order (see top_edge_order)."""
+    if table.num_rows > SORT_ABOVE:
+        table = table.take(pa.array(top_edge_order(table.column("min_y").to_numpy())))
     con.register("_incoming_annotations", table)
     try:
-        columns = ", ".join("uuid::UUID" if c == "uuid" else c for c in ANNOTATION_COLUMNS)
-        con.execute(f"INSERT INTO annotations SELECT {columns} FROM _incoming_annotations")
+        names = ", ".join(ANNOTATION_COLUMNS)
+        values = ", ".join("uuid::UUID" if c == "uuid" else c for c in ANNOTATION_COLUMNS)
+        con.execute(f"INSERT INTO annotations ({names}) SELECT {values} FROM _incoming_annotations")
     finally:
         con.unregister("_incoming_annotations")
+
+
+def build_known_table(project, con, rows, **options) -> pa.Table:
+    """build_annotation_table against the project's cached types and images (no catalog scan when
+    they have not changed); a row naming a type or image the cache lacks is checked once more
+    against the tables themselves (one another writer added a moment ago)."""
+    try:
+        table = build_annotation_table(con, rows, known=Known.of(project._lookups(con)), **options)
+    except (UnknownTypeError, UnknownImageError):
+        table = build_annotation_table(con, rows, **options)
+    project._check_writes(pc.unique(table.column("image_id")).to_pylist())
+    return table
 
 
 def current_rows(con, uuids) -> pd.DataFrame:
@@ -57,13 +65,13 @@ def apply_changes(project, con, changes: pd.DataFrame, *, user: str) -> list[str
     transaction: every changed row is rewritten once with its new state."""
     if changes.empty:
         return []
-    uuids = normalize_uuids(changes["uuid"].to_numpy())
-    changes = changes.assign(uuid=uuids).drop_duplicates("uuid", keep="last").set_index("uuid")
+    changes = validate.changes(changes).drop_duplicates("uuid", keep="last").set_index("uuid")
     stored = current_rows(con, changes.index).set_index("uuid")
     missing = changes.index.difference(stored.index)
     if len(missing):
         raise UnknownAnnotationError(f"no annotation {missing[0]} in this project")
     stored = stored.loc[changes.index]
+    project._check_writes(stored["image_id"].unique())
 
     if "type" in changes.columns or "type_id" in changes.columns:
         key = "type_id" if "type_id" in changes.columns else "type"
@@ -74,10 +82,13 @@ def apply_changes(project, con, changes: pd.DataFrame, *, user: str) -> list[str
     for name in ("frame", "description", "score", "source", "concealed", "blurred", "deleted"):
         if name in changes.columns:
             given = changes[name].dropna() if name not in ("description", "source") else changes[name][changes[name].notna()]
-            stored.loc[given.index, name] = given
+            values = given.to_numpy()
+            if stored[name].dtype.kind in "fiub":  # checked values arrive as objects; pandas 3 refuses to upcast
+                values = values.astype(stored[name].dtype)
+            stored.loc[given.index, name] = values
     if "meta" in changes.columns:
         given = changes["meta"][changes["meta"].notna()]
-        stored.loc[given.index, "meta"] = [dump_meta(v) for v in given]
+        stored.loc[given.index, "meta"] = list(given)  # JSON text already (validate.changes)
 
     geoms = from_wkb_array(stored["geometry"].to_numpy())
     if "geometry" in changes.columns:
@@ -85,9 +96,11 @@ def apply_changes(project, con, changes: pd.DataFrame, *, user: str) -> list[str
         has_new = new.notna().to_numpy()
         if has_new.any():
             geoms[has_new] = to_geometry_array(new.to_numpy()[has_new])
-    vector_types = dict(con.execute("SELECT type_id, vector_type FROM annotation_types").fetchall())
+    vector_types = project._lookups(con).vector_types
+    if not set(stored["type_id"].astype(int)) <= set(vector_types):  # a type added a moment ago
+        vector_types = dict(con.execute("SELECT type_id, vector_type FROM annotation_types").fetchall())
     row_vts = np.array([vector_types[int(t)] for t in stored["type_id"]], dtype=object)
-    validate(geoms, row_vts)
+    validate.check_geometries(geoms, row_vts)
     bounds = bounds_of(geoms)
     now = utcnow()
     n = len(stored)
@@ -125,7 +138,7 @@ def rewrite(con, table: pa.Table) -> None:
         con.unregister("_changed")
 
 
-def set_flag(con, uuids, column: str, value: bool, *, user: str) -> list[str]:
+def set_flag(project, con, uuids, column: str, value: bool, *, user: str) -> list[str]:
     uuids = list(normalize_uuids(list(uuids)))
     if not uuids:
         return []
@@ -133,6 +146,7 @@ def set_flag(con, uuids, column: str, value: bool, *, user: str) -> list[str]:
     missing = set(uuids) - set(stored["uuid"])
     if missing:
         raise UnknownAnnotationError(f"no annotation {sorted(missing)[0]} in this project")
+    project._check_writes(stored["image_id"].unique())
     con.register("_flagged", pa.table({"uuid": pa.array(uuids, type=pa.string())}))
     try:
         con.execute(
@@ -162,22 +176,21 @@ class AnnotationsMixin:
         ``type`` (template name) or ``type_id``, and ``geometry`` (shapely, WKT, WKB, GeoJSON
         dict) — or, for box types, ``xmin, ymin, xmax, ymax`` columns. Optional: ``frame``,
         ``score``, ``source``, ``description``, ``meta`` (dict), ``uuid``, ``concealed``, ``blurred``.
-        A bad row rejects the whole call with an error naming the row.
+        A bad row rejects the whole call with an error naming its position in ``rows``; empty
+        ``rows`` add nothing and return ``[]``.
         """
+        frame = as_frame(rows)
+        if frame.empty:  # nothing to add: no snapshot, nothing to notify
+            return []
         self.flush()
 
-        frame = as_frame(rows)
-        order = spatial_order(frame)
-        if order is not None:  # box columns: sort cheaply here rather than the built table later
-            frame = frame.take(order)
-
         def work(con):
-            table = build_annotation_table(self, con, frame, user=self.user, type_map=type_map)
-            insert_table(con, table, sort=order is None and table.num_rows > SORT_ABOVE)
+            table = build_known_table(self, con, frame, user=self.user, type_map=type_map)
+            insert_table(con, table)
             return table
 
         table = self._write(work, None)
-        uuids = uuid_strings(in_input_order(table.column("uuid").combine_chunks(), order))
+        uuids = uuid_strings(table.column("uuid"))
         self._notify(pc.unique(table.column("image_id")).to_numpy(), None if len(uuids) > 10_000 else uuids.to_pylist())
         if len(uuids) < 100_000:
             return uuids.to_pylist()
@@ -188,6 +201,7 @@ class AnnotationsMixin:
         """Change geometry, type or attributes of annotations, matched by ``uuid``.
 
         Columns present are changed (NaN / None leaves a value as it is); others are kept.
+        Returns the uuids changed.
         """
         frame = as_frame(changes)
         if "uuid" not in frame.columns:
@@ -201,17 +215,19 @@ class AnnotationsMixin:
         return done
 
     def delete_annotations(self, uuids) -> list[str]:
-        """Soft delete: the rows stay, marked deleted, and come back with ``undelete_annotations``."""
+        """Soft delete: the rows stay, marked deleted, and come back with ``undelete_annotations``.
+        Returns the uuids deleted."""
         return self._flag(uuids, "deleted", True)
 
     def undelete_annotations(self, uuids) -> list[str]:
+        """Bring soft-deleted annotations back. Returns the uuids undeleted."""
         return self._flag(uuids, "deleted", False)
 
     def _flag(self, uuids, column, value):
         if isinstance(uuids, str):
             uuids = [uuids]
         self.flush()
-        done = self._write(lambda con: set_flag(con, uuids, column, value, user=self.user), None)
+        done = self._write(lambda con: set_flag(self, con, uuids, column, value, user=self.user), None)
         self._notify(None, done)
         return done
 
@@ -236,83 +252,84 @@ class AnnotationsMixin:
         WKB) to keep querying with SQL.
         """
         self.flush()
-        if version is None and image_set is None and not as_relation:
-            return self._current_annotations(image, types, bbox, include_deleted, user, frame, uuids)
-        sql, params = self._annotation_query(image, image_set, types, bbox, version, include_deleted, user, frame, uuids)
+        query = self.annotation_query(image=image, image_set=image_set, types=types, bbox=bbox, version=version,
+                                      include_deleted=include_deleted, user=user, frame=frame, uuids=uuids)
+        if version is None and not as_relation:
+            return self._current_annotations(query)
+        sql, params = query.select_named()
         if as_relation:
-            with self._store.lock:
-                return self._store.con.sql(sql, params=params)
-        frame_ = self._store.df(sql, params)
-        return decode(frame_)
+            return self._store.relation(sql, params)
+        return decode(self._store.df(sql, params))
 
-    def _current_annotations(self, image, types, bbox, include_deleted, user, frame, uuids) -> pd.DataFrame:
+    def _current_annotations(self, query: AnnotationQuery) -> pd.DataFrame:
         """The hot path of viewers: one scan of the annotations table; type and image names come
         from a small per-snapshot lookup instead of joining two more DuckLake tables per query."""
         lookup = self._lookups()
-        where, params = self._filters("", image, types, bbox, include_deleted, user, frame, uuids)
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
-        frame_ = self._store.df(
-            "SELECT uuid::VARCHAR AS uuid, image_id, type_id, geometry, frame, min_x AS xmin, min_y AS ymin, "
-            "max_x AS xmax, max_y AS ymax, creator, created_at, editor, updated_at, deleted, concealed, blurred, "
-            f"description, score, source, meta FROM annotations {clause}",
-            params,
-        )
+        frame_ = self._store.df(*query.select(ROW_COLUMNS))
         frame_.insert(2, "image", frame_["image_id"].map(lookup.image_names))
         frame_.insert(4, "type", frame_["type_id"].map(lookup.type_names))
         frame_.insert(5, "vector_type", frame_["type_id"].map(lookup.vector_types))
         return decode(frame_)
 
-    def count_annotations(self, **filters) -> int:
-        sql, params = self._annotation_query(**{k: filters.get(k) for k in (
-            "image", "image_set", "types", "bbox", "version")}, include_deleted=filters.get("include_deleted", False),
-            user=filters.get("user"), frame=filters.get("frame"), uuids=None)
-        return int(self._store.fetchall(f"SELECT count(*) FROM ({sql})", params)[0][0])
+    def count_annotations(self, *, image=None, image_set=None, types=None, bbox=None, version=None,
+                          include_deleted: bool = False, user: str | None = None, frame: int | None = None) -> int:
+        self.flush()
+        query = self.annotation_query(image=image, image_set=image_set, types=types, bbox=bbox, version=version,
+                                      include_deleted=include_deleted, user=user, frame=frame)
+        return int(self._store.fetchall(*query.count())[0][0])
 
-    def _filters(self, prefix, image, types, bbox, include_deleted, user, frame, uuids):
-        """WHERE terms and parameters for annotation queries; ``prefix`` is the table alias."""
-        a = prefix
-        where, params = [], []
+    def annotation_query(
+        self,
+        *,
+        image=None,
+        image_set=None,
+        types=None,
+        bbox=None,
+        version=None,
+        include_deleted: bool = False,
+        user: str | None = None,
+        frame: int | None = None,
+        uuids=None,
+        source: str = "annotations",
+    ) -> AnnotationQuery:
+        """The one place where the public filters become WHERE terms (names resolved to ids).
+
+        Every reader of annotations builds its query here, so a predicate all of them must obey
+        (visibility in blind review, say) is one ``query.where("…", params)`` added below.
+        ``source`` reads another relation with the annotations' columns (DuckLake's change feed).
+        """
+        snapshot = None if version is None else self._snapshot_of(version)
+        query = AnnotationQuery(source=source, snapshot=snapshot)
+        ids, set_id = [], None
         if image is not None:
             images = image if isinstance(image, (list, tuple, np.ndarray, pd.Series)) else [image]
             lookup = self._lookups()
             ids = [lookup.image_id(i) for i in images]
             if len(ids) == 1:  # a plain equality lets DuckLake skip other images' files
-                where.append(f"{a}image_id = ?")
-                params.append(ids[0])
+                query.where("a.image_id = ?", ids[0])
             else:
-                where.append(f"{a}image_id IN (SELECT unnest(?::BIGINT[]))")
-                params.append(ids)
+                query.where("a.image_id IN (SELECT unnest(?::BIGINT[]))", ids)
+        if image_set is not None:
+            set_id = self._image_set_id(image_set)  # its own images and its members (virtual sets)
+            query.where(f"a.image_id IN (SELECT i.image_id FROM images AS i {query.at} "
+                        f"WHERE {image_set_term('i', query.at)})", set_id, set_id)
         if types is not None:
             names = [types] if isinstance(types, (str, int)) else list(types)
-            where.append(f"{a}type_id IN (SELECT unnest(?::BIGINT[]))")
-            params.append(list(self._type_ids(names).values()))
+            query.where("a.type_id IN (SELECT unnest(?::BIGINT[]))", list(self._type_ids(names).values()))
         if bbox is not None:
-            x0, y0, x1, y1 = (float(v) for v in bbox)
-            where.append(f"{a}max_x >= ? AND {a}min_x <= ? AND {a}max_y >= ? AND {a}min_y <= ?")
-            params += [x0, x1, y0, y1]
+            x0, y0, x1, y1 = bbox_values(bbox)
+            query.where("a.max_x >= ? AND a.min_x <= ? AND a.max_y >= ? AND a.min_y <= ?", x0, x1, y0, y1)
         if not include_deleted:
-            where.append(f"NOT {a}deleted")
+            query.where("NOT a.deleted")
         if user is not None:
-            where.append(f"{a}creator = ?")
-            params.append(user)
+            query.where("a.creator = ?", user)
         if frame is not None:
-            where.append(f"{a}frame = ?")
-            params.append(int(frame))
+            query.where("a.frame = ?", int(frame))
         if uuids is not None:
-            where.append(f"{a}uuid IN (SELECT unnest(?::UUID[]))")
-            params.append([str(u) for u in uuids])
-        return where, params
-
-    def _annotation_query(self, image, image_set, types, bbox, version, include_deleted, user, frame, uuids):
-        at = self._at(version)
-        where, params = self._filters("a.", image, types, bbox, include_deleted, user, frame, uuids)
-        if image_set is not None:
-            where.append("i.image_set_id = ?")
-            params.append(self._image_set_id(image_set))
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
-        sql = (
-            f"SELECT {SELECT_COLUMNS} FROM annotations AS a {at} "
-            f"LEFT JOIN annotation_types AS t {at} ON a.type_id = t.type_id "
-            f"LEFT JOIN images AS i {at} ON a.image_id = i.image_id {clause}"
-        )
-        return sql, params
+            query.where("a.uuid IN (SELECT unnest(?::UUID[]))", list(normalize_uuids(list(uuids))))
+        # Who may see what (review/visibility.py: blind sets, team membership): one predicate here,
+        # so every reader above obeys it.
+        restrict = getattr(self, "restrict_reads", None)
+        if restrict is not None:
+            restrict(query, image_ids=ids, image_set_id=set_id)
+        return query

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import sqlite3
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -20,15 +20,27 @@ from typing import TypeVar
 import duckdb
 
 from ..errors import CatalogDamagedError, CommitFailedError, ProjectLocationError
+from .extensions import connect as connect_for_extensions
 from .extensions import load_extension
+from .integrity import check_before_attach, check_data_files, write_marker
+from .stamp import CatalogCache, CatalogStamp
+from .turns import FileTurns, PostgresTurns
 
 T = TypeVar("T")
 
 LAKE = "lake"  # the alias the catalog is attached under
 CATALOG_FILE = "catalog.sqlite"
 DATA_DIR = "data"
+TURNS_DIR = ".exact-lab-turns"  # the embedded commit queue (see turns.py)
+TURNS_ALIAS = "exact_lab_turns"  # a team catalog attached a second time, for the turn lock
 # Small interactive commits are written into the catalog instead of one Parquet file each.
 INLINING_ROW_LIMIT = 1000
+# How long a SQLite catalog access waits for another process's commit before failing: writers take
+# turns, so a wait is one commit long (tens of ms); this is only the last resort.
+SQLITE_BUSY_TIMEOUT_MS = 120_000
+# A commit waits this long for its turn (and then for conflicts with writers that do not take
+# turns) before giving up; 4 x 250 single-row commits wait at most a few seconds (benchmarks/writers.py).
+COMMIT_TIMEOUT = 300.0
 
 
 _CONFLICT_WORDS = (
@@ -37,6 +49,7 @@ _CONFLICT_WORDS = (
     "could not serialize",      # PostgreSQL serialization failure
     "deadlock detected",
     "duplicate key value",      # two writers took the same snapshot id in PostgreSQL
+    "database is busy",
 )
 
 
@@ -56,6 +69,7 @@ class Store:
         self.location = str(location)
         self.team = self.location.startswith(("postgresql://", "postgres://"))
         self.lock = threading.RLock()
+        self._results: duckdb.DuckDBPyConnection | None = None  # holds relation() results, made on first use
         if self.team:
             if not data:
                 raise ProjectLocationError(
@@ -67,27 +81,62 @@ class Store:
             if "://" not in self.data_path:
                 Path(self.data_path).mkdir(parents=True, exist_ok=True)
         else:
-            self.root = self._prepare_folder(Path(location))
+            self.root = self._prepare_folder(Path(location), read_only)
             self.data_path = str(self.root / DATA_DIR) + "/"
-        self.con = duckdb.connect()
+        self.read_only = read_only
+        self.con = connect_for_extensions()
         self._attach(read_only)
+        # EXACT_LAB_COMMIT_TURNS=0 turns turn-taking off: only for measuring what it buys
+        # (benchmarks/writers.py runs both in one go).
+        self.turns = None if read_only or os.environ.get("EXACT_LAB_COMMIT_TURNS") == "0" else self._turns()
+        # small tables (types, images, sets, memberships) read once and kept until a snapshot
+        # touches them: see stamp.py (two catalog scans less per single-row commit)
+        self.stamp = self._stamp(read_only)
+        self.cache = CatalogCache(self.stamp)
+        if self.root is not None:
+            check_data_files(self.root / CATALOG_FILE, self.root / DATA_DIR)
+            if not read_only:
+                write_marker(self.root, CATALOG_FILE, DATA_DIR)
 
     # -- opening -----------------------------------------------------------------------------
     @staticmethod
-    def _prepare_folder(root: Path) -> Path:
+    def _prepare_folder(root: Path, read_only: bool) -> Path:
         root = root.expanduser().absolute()
         if root.exists() and not root.is_dir():
             raise ProjectLocationError(f"{root} is a file, not a project folder")
+        check_before_attach(root, root / CATALOG_FILE, root / DATA_DIR, read_only=read_only)
+        if read_only:  # nothing is written: a write-protected folder is fine
+            if not os.access(root, os.R_OK | os.X_OK):
+                raise ProjectLocationError(f"{root} is not readable by this user")
+            return root
         try:
             (root / DATA_DIR).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ProjectLocationError(f"cannot create the project folder {root}: {exc}") from exc
         if not os.access(root, os.R_OK | os.W_OK | os.X_OK):
-            raise ProjectLocationError(f"{root} is not readable and writable by this user")
-        catalog = root / CATALOG_FILE
-        if catalog.exists():
-            _check_sqlite_catalog(catalog)
+            raise ProjectLocationError(
+                f"{root} is not writable by this user; open the project with read_only=True")
         return root
+
+    def _turns(self):
+        if not self.team:
+            return FileTurns(self.root / TURNS_DIR)
+        # The lock lives in a transaction of a cursor of its own, on a second attach of the catalog
+        # database: DuckLake's own transaction reads its snapshot before a lock taken inside it
+        # would be granted.
+        self.con.execute(f"ATTACH {_quote(self.location)} AS {TURNS_ALIAS} (TYPE postgres)")
+        return PostgresTurns(self.con.cursor(), TURNS_ALIAS, self.location)
+
+    def _stamp(self, read_only: bool) -> CatalogStamp:
+        if not self.team:
+            return CatalogStamp.sqlite(self.root / CATALOG_FILE, read_only=read_only)
+        attached = {r[0] for r in self.con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
+        if TURNS_ALIAS not in attached:
+            mode = ", READ_ONLY" if read_only else ""
+            self.con.execute(f"ATTACH {_quote(self.location)} AS {TURNS_ALIAS} (TYPE postgres{mode})")
+        cursor = self.con.cursor()
+        return CatalogStamp(
+            lambda sql: cursor.execute(f"SELECT * FROM postgres_query('{TURNS_ALIAS}', {_quote(sql)})").fetchall())
 
     def _attach(self, read_only: bool) -> None:
         con = self.con
@@ -101,6 +150,10 @@ class Store:
         else:
             target = "ducklake:sqlite:" + str(self.root / CATALOG_FILE)
         options = [f"DATA_PATH {_quote(self.data_path)}"]
+        if not self.team:
+            # The data folder is always the project's own data/: a folder moved with mv opens.
+            options.append("OVERRIDE_DATA_PATH true")
+            options.append(f"META_BUSY_TIMEOUT {SQLITE_BUSY_TIMEOUT_MS}")
         if read_only:
             options.append("READ_ONLY")
         else:
@@ -127,10 +180,40 @@ class Store:
         con.execute("SET parquet_metadata_cache = true")
 
     # -- use ---------------------------------------------------------------------------------
+    # Reads take no turn: SQLite's busy timeout makes them wait out a commit in progress.
     def sql(self, query: str, params=None):
         """Run one statement and return the DuckDB result (a relation-like cursor)."""
         with self.lock:
-            return self.con.execute(query, params) if params is not None else self.con.execute(query)
+            try:
+                return self.con.execute(query, params) if params is not None else self.con.execute(query)
+            except duckdb.Error as exc:
+                _raise_as_own(exc)
+                raise
+
+    def relation(self, query: str, params=None, con=None):
+        """Run a query now and hand back a DuckDB relation over its result, detached from the store.
+
+        A lazy relation on the shared connection is evaluated wherever the caller reads it, outside
+        the lock: the change poller's thread querying the same connection at that moment hung both
+        threads for good (seen in the masks tests: ``proj.sql(...).df()`` against the watcher).
+        ``con`` runs the query on another connection of this store (a restricted one).
+        """
+        with self.lock:
+            result = (con or self.con).sql(query, params=params)
+            if result is None:  # a statement (DDL, INSERT): done, nothing to read
+                return None
+            table = result.to_arrow_table()
+            # the result is kept on a connection of its own (in memory, holding only such tables)
+            if self._results is None:
+                self._results = duckdb.connect()
+            return self._results.from_arrow(table)
+
+    def records(self, query: str, params=None) -> list[dict]:
+        """The result's rows as dicts, read under the lock (the cursor is the shared connection)."""
+        with self.lock:
+            cursor = self.sql(query, params)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row)) for row in cursor.fetchall()]
 
     def df(self, query: str, params=None):
         # Through Arrow: BLOBs arrive as bytes (shapely reads those), not bytearrays.
@@ -143,7 +226,7 @@ class Store:
 
     def current_snapshot(self) -> int:
         with self.lock:
-            return int(self.con.execute(f"SELECT id FROM {LAKE}.current_snapshot()").fetchone()[0])
+            return int(self.sql(f"SELECT id FROM {LAKE}.current_snapshot()").fetchone()[0])
 
     def run_transaction(
         self,
@@ -151,20 +234,38 @@ class Store:
         *,
         author: str | None = None,
         message: str | None = None,
-        timeout: float = 120.0,
+        timeout: float = COMMIT_TIMEOUT,
+        turn: bool = True,
     ) -> T:
-        """Run ``work(con)`` in one transaction; retry on conflicts until ``timeout``.
+        """Run ``work(con)`` in one transaction, in this writer's turn; retry on conflicts.
 
-        ``work`` must be safe to run again: it is re-run from the start after a conflict.
+        Writers take turns (turns.py), so a commit waits for the ones queued before it instead of
+        racing them; conflicts remain possible only with writers that take no turn (older
+        releases, other tools), and are retried until ``timeout``. ``turn=False`` is for
+        work that only reads: it runs without a transaction of its own (each statement is one), so
+        it never holds the SQLite catalog's read lock across statements while a writer waits to
+        commit (a read transaction of session.update and a committing writer each waited for the
+        other until the busy timeout, seen in test_concurrency). ``work`` must be safe to run again.
         """
         deadline = time.monotonic() + timeout
+        if not turn:
+            return self._retry(work, author, message, deadline, timeout, transaction=False)
+        if self.turns is None:
+            return self._retry(work, author, message, deadline, timeout)
+        with self.turns.turn(timeout):
+            return self._retry(work, author, message, deadline, timeout)
+
+    def _retry(self, work, author, message, deadline: float, timeout: float, transaction: bool = True):
         delay = 0.02
         while True:
             with self.lock:
                 con = self.con
-                con.execute("BEGIN TRANSACTION")
+                if transaction:
+                    con.execute("BEGIN TRANSACTION")
                 try:
                     result = work(con)
+                    if not transaction:
+                        return result
                     if author is not None or message is not None:
                         con.execute(
                             f"CALL {LAKE}.set_commit_message(?, ?)", [author or "", message or ""]
@@ -175,10 +276,14 @@ class Store:
                     with contextlib.suppress(duckdb.Error):
                         con.execute("ROLLBACK")
                     if not _is_conflict(exc):
+                        if isinstance(exc, duckdb.Error):
+                            _raise_as_own(exc)
                         raise
                     if time.monotonic() > deadline:
+                        waiting = self.turns.waiting() if self.turns is not None else 0
                         raise CommitFailedError(
-                            f"gave up after {timeout:.0f} s of conflicts with other writers: {exc}"
+                            f"gave up after {timeout:.0f} s of conflicts with other writers "
+                            f"({waiting} writers were queued or committing): {exc}"
                         ) from exc
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 1.6, 1.0)
@@ -187,17 +292,35 @@ class Store:
         with self.lock:
             with contextlib.suppress(duckdb.Error):
                 self.con.close()
+            stamp = getattr(self, "stamp", None)
+            if stamp is not None:
+                stamp.close()
+            if self._results is not None:
+                self._results.close()
 
 
-def _check_sqlite_catalog(path: Path) -> None:
-    """Refuse a catalog file that is not SQLite or has no DuckLake tables, before DuckDB does."""
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-    except sqlite3.DatabaseError as exc:
-        raise CatalogDamagedError(f"{path} is not a readable SQLite catalog: {exc}") from exc
-    if names and "ducklake_metadata" not in names:
-        raise CatalogDamagedError(f"{path} is a SQLite file but not a DuckLake catalog")
+_DATA_FILE = re.compile(r"""["']?(/[^"'\s]+\.parquet)["']?""")
+
+
+def data_error(exc: duckdb.Error) -> Exception:
+    """A DuckDB error about a damaged or unreadable data file as the project's own, naming it."""
+    text = str(exc)
+    match = _DATA_FILE.search(text)
+    if match is None:
+        return exc
+    file = match.group(1)
+    lowered = text.lower()
+    if "no such file" in lowered or "no files found" in lowered or "does not exist" in lowered:
+        return CatalogDamagedError(f"the data file {file} of this project is missing: {text}")
+    if "permission denied" in lowered or "read-only" in lowered:
+        return ProjectLocationError(f"cannot write the data file {file}: {text}")
+    return CatalogDamagedError(f"the data file {file} of this project is damaged: {text}")
+
+
+def _raise_as_own(exc: duckdb.Error) -> None:
+    mapped = data_error(exc)
+    if mapped is not exc:
+        raise mapped from exc
 
 
 def _attach_error(location: str, exc: Exception | None) -> Exception:

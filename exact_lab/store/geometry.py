@@ -1,5 +1,5 @@
-"""Geometry at the store's edge: parse what users hand in, check it fits the template's vector
-type, and encode it once as WKB plus bounding-box columns."""
+"""Geometry at the store's edge: parse what users hand in and encode it once as WKB plus
+bounding-box columns (whether it fits its template is checked in validate.py)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ _ALIASES = {
 }
 
 # Which shapely geometry kinds each vector type accepts.
-_ACCEPTS = {
+ACCEPTS = {
     "box": {"Polygon"},
     "fixed_box": {"Polygon"},
     "ellipse": {"Polygon"},
@@ -68,7 +68,7 @@ def vector_type_for(geom) -> str:
         return "line" if shapely.get_num_coordinates(geom) == 2 else "polyline"
     if kind == "MultiLineString":
         return "polyline"
-    if kind == "Polygon" and _is_axis_aligned_rectangle(np.array([geom], dtype=object))[0]:
+    if kind == "Polygon" and is_axis_aligned_rectangle(np.array([geom], dtype=object))[0]:
         return "box"
     return "polygon"
 
@@ -77,9 +77,9 @@ def to_geometry_array(values, *, row_offset: int = 0) -> np.ndarray:
     """Turn shapely objects, WKT strings, WKB bytes or None into an array of shapely objects."""
     values = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values.astype(object, copy=False)
     # Fast path: already shapely (or missing) everywhere — the common case for big tables.
-    if len(values) and (shapely.is_geometry(values) | _missing(values)).all():
+    if len(values) and (shapely.is_geometry(values) | is_missing(values)).all():
         out = values.copy()
-        out[_missing(values)] = None
+        out[is_missing(values)] = None
         return out
     out = np.empty(len(values), dtype=object)
     for i, value in enumerate(values):
@@ -104,12 +104,12 @@ def to_geometry_array(values, *, row_offset: int = 0) -> np.ndarray:
     return out
 
 
-def _missing(values: np.ndarray) -> np.ndarray:
+def is_missing(values: np.ndarray) -> np.ndarray:
     """True for None / NaN entries of an object array (vectorised)."""
     return pd.isna(values) if len(values) else np.zeros(0, dtype=bool)
 
 
-def _is_axis_aligned_rectangle(geoms: np.ndarray) -> np.ndarray:
+def is_axis_aligned_rectangle(geoms: np.ndarray) -> np.ndarray:
     """True where a polygon is an axis-aligned rectangle with four corners (closed ring of 5)."""
     ok = np.zeros(len(geoms), dtype=bool)
     if len(geoms) == 0:
@@ -128,75 +128,17 @@ def _is_axis_aligned_rectangle(geoms: np.ndarray) -> np.ndarray:
     return ok
 
 
-def validate(geoms: np.ndarray, vector_types: np.ndarray, *, row_offset: int = 0) -> None:
-    """Raise InvalidGeometryError naming the first row whose geometry does not fit its type."""
-    n = len(geoms)
-    if n == 0:
-        return
-    missing = _missing(geoms)
-    type_ids = np.full(n, -1)
-    present = ~missing
-    if present.any():
-        type_ids[present] = shapely.get_type_id(geoms[present])
-    kinds = np.array(
-        ["", "Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
-         "MultiPolygon", "GeometryCollection"], dtype=object
-    )
-    names = kinds[np.clip(type_ids + 1, 0, 8)]
-
-    def fail(i, why):
-        raise InvalidGeometryError(f"row {int(i) + row_offset}: {why}")
-
-    for vt in pd.unique(vector_types):
-        rows = np.nonzero(vector_types == vt)[0]
-        if vt == "global":
-            has_shape = present[rows].copy()
-            if has_shape.any():
-                has_shape[has_shape] = ~shapely.is_empty(geoms[rows][has_shape])
-            if has_shape.any():
-                bad = rows[np.argmax(has_shape)]
-                fail(bad, f"a 'global' annotation has no geometry, got a {names[bad]}")
-            continue
-        accepts = _ACCEPTS[vt]
-        if missing[rows].any():
-            fail(rows[np.argmax(missing[rows])], f"a {vt!r} annotation needs a geometry")
-        wrong = ~np.isin(names[rows], list(accepts))
-        if wrong.any():
-            i = rows[np.argmax(wrong)]
-            fail(i, f"a {vt!r} annotation needs a {' or '.join(sorted(accepts))}, got a {names[i]}")
-        sub = geoms[rows]
-        empty = shapely.is_empty(sub)
-        if empty.any():
-            fail(rows[np.argmax(empty)], f"empty {vt} geometry")
-        coords, index = shapely.get_coordinates(sub, return_index=True)
-        finite = np.isfinite(coords).all(axis=1)
-        if not finite.all():
-            fail(rows[index[np.argmin(finite)]], "coordinates must be finite numbers")
-        if vt in ("box", "fixed_box", "ellipse"):
-            rect = _is_axis_aligned_rectangle(sub)
-            if not rect.all():
-                fail(rows[np.argmin(rect)], f"a {vt!r} annotation must be an axis-aligned rectangle with non-zero size")
-        elif vt == "line":
-            counts = shapely.get_num_coordinates(sub)
-            if (counts != 2).any():
-                fail(rows[np.argmax(counts != 2)], "a 'line' has exactly two points")
-        elif vt in ("polygon", "mask"):
-            area = shapely.area(sub)
-            if (area <= 0).any():
-                fail(rows[np.argmax(area <= 0)], f"a {vt!r} annotation needs at least three points enclosing an area")
-
-
 def bounds_of(geoms: np.ndarray) -> np.ndarray:
     """(n, 4) xmin, ymin, xmax, ymax; NaN for geometry-less (global) annotations."""
     out = np.full((len(geoms), 4), np.nan)
-    present = ~_missing(geoms)
+    present = ~is_missing(geoms)
     if present.any():
         out[present] = shapely.bounds(geoms[present])
     return out
 
 
 def wkb_array(geoms: np.ndarray) -> pa.Array:
-    present = ~_missing(geoms)
+    present = ~is_missing(geoms)
     values = np.empty(len(geoms), dtype=object)
     values[:] = None
     if present.any():
@@ -233,7 +175,7 @@ def from_wkb_array(values) -> np.ndarray:
     arr = np.asarray(values, dtype=object)
     out = np.empty(len(arr), dtype=object)
     out[:] = None
-    present = ~_missing(arr)
+    present = ~is_missing(arr)
     if present.any():
         values = arr[present]
         if isinstance(values[0], (bytearray, memoryview)):

@@ -8,8 +8,9 @@ import pandas as pd
 from ..errors import InvalidValueError
 from .annotations import insert_table
 from .geometry import normalize_vector_type, to_geometry_array, vector_type_for
-from .rows import SORT_ABOVE, build_annotation_table, spatial_order
-from .util import dump_meta, next_id, utcnow
+from .rows import build_annotation_table
+from .util import next_id, utcnow
+from .validate import meta_text
 
 
 class ImportMixin:
@@ -65,7 +66,7 @@ class ImportMixin:
                 for column in ("width", "height", "meta"):
                     values = sizes[column] if sizes is not None and column in sizes.columns else None
                     holders[column] = [values.get(n) if values is not None else None for n in missing]
-                _insert_placeholders(con, holders, set_id, self.user, source_file)
+                _insert_placeholders(con, holders, set_id, self.user)
                 known.update(zip(missing, ids))
                 report["placeholders"] = len(missing)
             existing = {r[0] for r in con.execute("SELECT name FROM annotation_types").fetchall()}
@@ -93,12 +94,10 @@ class ImportMixin:
                 report["created_types"].append(name)
             rows = table.drop(columns=["image"])
             rows["image_id"] = table["image"].map(known).to_numpy(dtype=np.int64)
-            order = spatial_order(rows)
-            if order is not None:
-                rows = rows.take(order)
             if len(rows):
-                arrow = build_annotation_table(self, con, rows, user=self.user)
-                insert_table(con, arrow, sort=order is None and arrow.num_rows > SORT_ABOVE)
+                built = build_annotation_table(con, rows, user=self.user, warnings=report["warnings"])
+                self._check_writes(np.unique(built.column("image_id").to_numpy()))
+                insert_table(con, built)
             report["imported"] = int(len(rows))
             report["by_type"] = {str(k): int(v) for k, v in pd.Series(type_names).value_counts().items()} if len(rows) else {}
             return report
@@ -109,20 +108,27 @@ class ImportMixin:
         return report
 
     def import_annotations(self, path, format: str | None = None, image_set: str | None = None, **kwargs) -> dict:
-        """Read an annotation file (format sniffed when not given) into the project; one transaction."""
+        """Read an annotation file (format sniffed when not given) into the project; one transaction.
+        Returns the import report (a dict: what was read, created and skipped)."""
         from .. import formats
 
         return formats.import_annotations(self, path, format=format, image_set=image_set, **kwargs)
 
-    def export_annotations(self, path, format: str, version=None, image_set=None, types=None, **kwargs):
+    def export_annotations(self, path, format: str, version=None, image_set=None, types=None,
+                           min_verifications: int | None = None, **kwargs):
+        """Write the annotations (of ``image_set`` and ``types``, at ``version``) to ``path`` in
+        ``format``; options are the format's. ``min_verifications`` keeps only those accepted (see
+        ``consensus``) with at least that many distinct users' verifications. Returns the export
+        report (what was written where)."""
         from .. import formats
 
         return formats.export_annotations(self, path, format, version=version, image_set=image_set,
-                                          types=types, **kwargs)
+                                          types=types, min_verifications=min_verifications, **kwargs)
 
 
-def _insert_placeholders(con, holders: pd.DataFrame, set_id: int, user: str, source_file) -> None:
-    """One statement for every placeholder image an import needs."""
+def _insert_placeholders(con, holders: pd.DataFrame, set_id: int, user: str) -> None:
+    """One statement for every placeholder image an import needs: a name (and the size the file
+    gives, if any), no pixels read, so no path, vendor or source format until add_images."""
     now = utcnow()
     n = len(holders)
     frame = pd.DataFrame({
@@ -132,14 +138,15 @@ def _insert_placeholders(con, holders: pd.DataFrame, set_id: int, user: str, sou
         "public_name": holders["name"].astype(object),
         "width": pd.array([_int_or_none(v) for v in holders["width"]], dtype="Int64"),
         "height": pd.array([_int_or_none(v) for v in holders["height"]], dtype="Int64"),
-        "source_file": [source_file] * n,
-        "meta": [dump_meta(v) for v in holders["meta"]],
+        "meta": [meta_text(v) for v in holders["meta"]],
     })
     con.register("_placeholders", frame)
     try:
         con.execute(
-            "INSERT INTO images SELECT image_id, image_set_id, name, public_name, NULL, width, height, 1, NULL, "
-            "NULL, 1, NULL, NULL, source_file, ?, ?, false, true, meta FROM _placeholders",
+            "INSERT INTO images (image_id, image_set_id, name, public_name, width, height, levels, frames, "
+            "added_by, added_at, pseudonymized, placeholder, meta) "
+            "SELECT image_id, image_set_id, name, public_name, width, height, 1, 1, ?, ?, false, true, meta "
+            "FROM _placeholders",
             [user, now],
         )
     finally:

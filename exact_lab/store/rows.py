@@ -1,21 +1,22 @@
 """Turn what users hand in (DataFrames, Arrow tables, records) into annotation rows ready for one
-Arrow insert: types and images resolved, geometry validated and encoded, uuids minted."""
+Arrow insert: types and images resolved, every column checked (validate.py), geometry encoded,
+uuids minted. Rows stay in input order here, so every error names the caller's row."""
 
 from __future__ import annotations
 
-import uuid as _uuid
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..errors import InvalidGeometryError, InvalidValueError, UnknownImageError
-from .geometry import bounds_of, box_wkb_array, to_geometry_array, validate, wkb_array
-from .schema import ANNOTATION_COLUMNS
-from .util import dump_meta, utcnow
+from ..errors import InvalidGeometryError, InvalidValueError, UnknownImageError, UnknownTypeError
+from . import validate
+from .geometry import bounds_of, box_wkb_array, to_geometry_array, wkb_array
+from .util import utcnow
 
-_BOX_COLUMNS = ("xmin", "ymin", "xmax", "ymax")
+BOX_COLUMNS = ("xmin", "ymin", "xmax", "ymax")
 _BOXLIKE = {"box", "fixed_box", "ellipse"}
 
 def new_uuid_array(n: int) -> pa.Array:
@@ -46,34 +47,34 @@ def new_uuids(n: int) -> np.ndarray:
 
 
 def normalize_uuids(values) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    for i, value in enumerate(values):
-        try:
-            out[i] = str(_uuid.UUID(str(value)))
-        except ValueError as exc:
-            raise InvalidValueError(f"row {i}: {value!r} is not a uuid") from exc
-    return out
+    """Canonical uuid text for each value; a bad one is refused naming its position."""
+    return validate.uuid_texts(list(values))
 
 
 def as_frame(rows) -> pd.DataFrame:
+    """What callers hand in as a DataFrame with a fresh 0..n-1 index (the row numbers in errors)."""
     if isinstance(rows, pd.DataFrame):
         return rows.reset_index(drop=True)
     if isinstance(rows, pa.Table):
         return rows.to_pandas()
     if isinstance(rows, dict):
         return pd.DataFrame([rows])
-    return pd.DataFrame(list(rows))
+    try:
+        records = list(rows)
+        return pd.DataFrame(records)
+    except (TypeError, ValueError) as exc:
+        raise InvalidValueError(
+            f"annotations must be a DataFrame, an Arrow table, a dict or a list of dicts, not {type(rows).__name__}"
+        ) from exc
 
 
 SORT_ABOVE = 10_000  # bulk inserts larger than this are written in spatial order
 
 
-def spatial_order(frame: pd.DataFrame) -> np.ndarray | None:
-    """Row order by top edge for big box-column inserts (so Parquet row groups cover narrow
-    bands and viewport queries skip the rest); None when the rows stay as they are."""
-    if len(frame) <= SORT_ABOVE or not all(c in frame.columns for c in _BOX_COLUMNS):
-        return None
-    top = np.nan_to_num(frame["ymin"].to_numpy(dtype=np.float64))  # bad values are refused later
+def top_edge_order(min_y) -> np.ndarray:
+    """Row order by top edge, so each Parquet row group of a big insert covers a narrow band of
+    the image and viewport queries skip the rest by their min/max statistics."""
+    top = np.nan_to_num(np.asarray(min_y, dtype=np.float64))  # geometry-less rows sort first
     lo, hi = top.min(), top.max()
     # 65,536 bands, far narrower than a row group's: numpy sorts 16-bit keys by radix in linear
     # time (a stable float sort of a million tops took 0.15 s)
@@ -81,150 +82,200 @@ def spatial_order(frame: pd.DataFrame) -> np.ndarray | None:
     return np.argsort(band, kind="stable")
 
 
-def in_input_order(values: pa.Array, order: np.ndarray | None) -> pa.Array:
-    """Undo :func:`spatial_order` for a column (the uuids handed back to the caller)."""
-    if order is None:
-        return values
-    inverse = np.empty_like(order)
-    inverse[order] = np.arange(len(order))
-    return values.take(pa.array(inverse))
+@dataclass
+class Known:
+    """The project's types (type_id, name, vector_type) and images (image_id, name) rows are
+    checked against: read in the writing transaction, or taken from the project's cached lookup
+    (CatalogMixin._lookups, kept until a snapshot changes those tables: two catalog scans less
+    per commit)."""
+
+    types: list
+    images: list
+
+    @classmethod
+    def read(cls, con) -> Known:
+        return cls(con.execute("SELECT type_id, name, vector_type FROM annotation_types").fetchall(),
+                   con.execute("SELECT image_id, name FROM images").fetchall())
+
+    @classmethod
+    def of(cls, lookups) -> Known:
+        types, images = lookups.rows
+        return cls(list(types), list(images))
 
 
-def build_annotation_table(project, con, rows, *, user: str, type_map=None) -> pa.Table:
-    """Validate ``rows`` and return an Arrow table in the annotations table's column order."""
-    frame = as_frame(rows)
-    n = len(frame)
-    if n == 0:
-        return pa.table({c: [] for c in ANNOTATION_COLUMNS})
-
-    # -- types -----------------------------------------------------------------------------
-    type_rows = con.execute("SELECT type_id, name, vector_type FROM annotation_types").fetchall()
+def resolve_types(known: Known, frame: pd.DataFrame, type_map=None) -> tuple[np.ndarray, np.ndarray]:
+    """(type_id, vector_type) of every row from its ``type_id`` or ``type`` (name or id)."""
+    type_rows = known.types
     by_name = {name: (int(tid), vt) for tid, name, vt in type_rows}
     by_id = {int(tid): (int(tid), vt) for tid, name, vt in type_rows}
     if "type_id" in frame.columns:
-        keys = frame["type_id"].to_numpy()
-        lookup = by_id
+        column, keys, names_allowed = "type_id", frame["type_id"].to_numpy(), False
     elif "type" in frame.columns:
-        keys = frame["type"].to_numpy()
+        column, keys, names_allowed = "type", frame["type"].to_numpy(), True
         if type_map:
             keys = np.array([type_map.get(k, k) for k in keys], dtype=object)
-        lookup = {**by_name, **by_id}
     else:
         raise InvalidValueError("annotations need a 'type' (template name) or 'type_id' column")
-    inverse, uniq = pd.factorize(keys)  # hash-based: much faster than sorting a million strings
-    uniq = np.asarray(uniq)
+    codes, uniq = validate.factorize(keys, column)
+    if (codes < 0).any():  # None / NaN: never some other type
+        row = int(np.argmax(codes < 0))
+        raise InvalidValueError(f"row {row}: {column} is missing (got {keys[row]!r})")
+    uniq = np.asarray(uniq, dtype=object)
     type_ids = np.empty(len(uniq), dtype=np.int64)
     vts = np.empty(len(uniq), dtype=object)
     for j, key in enumerate(uniq):
-        hit = lookup.get(key)
-        if hit is None and isinstance(key, str) and key.isdigit():
-            hit = by_id.get(int(key))
-        if hit is None and not isinstance(key, str):
+        hit = None
+        if isinstance(key, str):
+            hit = by_name.get(key) if names_allowed else None
+            if hit is None and key.strip().isdigit():
+                hit = by_id.get(int(key))
+        elif isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, float, np.integer, np.floating)) \
+                or float(key) != int(key):
+            row = int(np.argmax(codes == j))
+            raise InvalidValueError(f"row {row}: {column} {key!r} is neither a type name nor a whole type id")
+        else:
             hit = by_id.get(int(key))
         if hit is None:
-            row = int(np.argmax(inverse == j))
-            from ..errors import UnknownTypeError
-
+            row = int(np.argmax(codes == j))
             known = ", ".join(sorted(by_name)) or "none yet"
             raise UnknownTypeError(f"row {row}: unknown annotation type {key!r} (the project has: {known})")
         type_ids[j], vts[j] = hit
-    row_type_ids = type_ids[inverse]
-    row_vts = vts[inverse]
+    return type_ids[codes], vts[codes]
 
-    # -- images ----------------------------------------------------------------------------
+
+def resolve_images(known: Known, frame: pd.DataFrame) -> np.ndarray:
+    """The image_id of every row from its ``image_id`` or ``image`` (name or id)."""
+    rows = known.images
     if "image_id" in frame.columns:
-        image_ids = pd.to_numeric(frame["image_id"], errors="coerce").to_numpy()
-        known = {int(r[0]) for r in con.execute("SELECT image_id FROM images").fetchall()}
-        uniq_img = pd.unique(image_ids)
-        for image_id in uniq_img:
-            if np.isnan(image_id) or int(image_id) not in known:
-                row = int(np.argmax(image_ids == image_id)) if not np.isnan(image_id) else int(np.argmax(np.isnan(image_ids)))
-                shown = "a missing id" if np.isnan(image_id) else int(image_id)
-                raise UnknownImageError(f"row {row}: no image {shown} in this project")
-        image_ids = image_ids.astype(np.int64)
-    elif "image" in frame.columns:
-        names = frame["image"].to_numpy()
-        lookup_img = {}
-        for image_id, name in con.execute("SELECT image_id, name FROM images").fetchall():
-            lookup_img.setdefault(name, int(image_id))
-            lookup_img[int(image_id)] = int(image_id)
-        image_ids = np.empty(n, dtype=np.int64)
-        for i, name in enumerate(names):
-            hit = lookup_img.get(name)
-            if hit is None:
-                raise UnknownImageError(f"row {i}: no image {name!r} in this project")
-            image_ids[i] = hit
-    else:
-        raise InvalidValueError("annotations need an 'image_id' column")
+        image_ids = validate.integers(frame["image_id"].to_numpy(), "image_id")
+        known = np.array([int(r[0]) for r in rows], dtype=np.int64)
+        unknown = ~np.isin(image_ids, known)
+        if unknown.any():
+            row = int(np.argmax(unknown))
+            raise UnknownImageError(f"row {row}: no image {image_ids[row]} in this project")
+        return image_ids
+    if "image" not in frame.columns:
+        raise InvalidValueError("annotations need an 'image_id' (or 'image' name) column")
+    by_key: dict = {}
+    for image_id, name in rows:
+        by_key.setdefault(name, int(image_id))
+        by_key[int(image_id)] = int(image_id)
+    names = frame["image"].to_numpy()
+    codes, uniq = validate.factorize(names, "image")
+    if (codes < 0).any():
+        row = int(np.argmax(codes < 0))
+        raise InvalidValueError(f"row {row}: image is missing (got {names[row]!r})")
+    ids = np.empty(len(uniq), dtype=np.int64)
+    for j, key in enumerate(np.asarray(uniq, dtype=object)):
+        hit = by_key.get(key)
+        if hit is None:
+            row = int(np.argmax(codes == j))
+            raise UnknownImageError(f"row {row}: no image {key!r} in this project")
+        ids[j] = hit
+    return ids[codes]
 
-    # -- geometry --------------------------------------------------------------------------
+
+def resolve_uuids(con, frame: pd.DataFrame) -> pa.Array:
+    """Given uuids checked (form, not twice, not in the project yet); missing ones minted."""
+    n = len(frame)
+    if "uuid" not in frame.columns or not frame["uuid"].notna().any():
+        return new_uuid_array(n)
+    given = frame["uuid"].to_numpy(dtype=object)
+    has = ~pd.isna(given)
+    rows = np.nonzero(has)[0]
+    texts = validate.uuid_texts(given[has], rows=rows)
+    validate.unique_uuids(texts, rows)
+    con.register("_given_uuids", pa.table({"uuid": pa.array(texts, type=pa.string())}))
+    try:
+        taken = con.execute(
+            "SELECT a.uuid::VARCHAR FROM annotations a JOIN _given_uuids g ON a.uuid = g.uuid::UUID LIMIT 1"
+        ).fetchall()
+    finally:
+        con.unregister("_given_uuids")
+    if taken:
+        row = int(rows[np.argmax(texts == taken[0][0])])
+        raise InvalidValueError(f"row {row}: uuid {taken[0][0]} is already in the project")
+    uuids = np.empty(n, dtype=object)
+    uuids[has] = texts
+    if (~has).any():
+        uuids[~has] = new_uuids(int((~has).sum()))
+    return pa.array(uuids, type=pa.string())
+
+
+def resolve_geometry(frame: pd.DataFrame, vector_types: np.ndarray, warnings: list | None = None) -> tuple[pa.Array, np.ndarray]:
+    """(WKB column, (n, 4) bounds) from a ``geometry`` column, or box columns for box types."""
+    n = len(frame)
     if "geometry" in frame.columns:
         geoms = to_geometry_array(frame["geometry"].to_numpy())
-        validate(geoms, row_vts)
-        bounds = bounds_of(geoms)
-        wkb = wkb_array(geoms)
-    elif all(c in frame.columns for c in _BOX_COLUMNS):
-        bounds = frame[list(_BOX_COLUMNS)].to_numpy(dtype=np.float64)
-        not_box = ~np.isin(row_vts, list(_BOXLIKE))
+        validate.check_geometries(geoms, vector_types, warnings=warnings)
+        return wkb_array(geoms), bounds_of(geoms)
+    if all(c in frame.columns for c in BOX_COLUMNS):
+        bounds = np.column_stack([validate.numbers(frame[c].to_numpy(), c) for c in BOX_COLUMNS])
+        not_box = ~np.isin(vector_types, list(_BOXLIKE))
         if not_box.any():
             i = int(np.argmax(not_box))
-            raise InvalidGeometryError(f"row {i}: a {row_vts[i]!r} annotation needs a geometry, not box columns")
-        bad = ~np.isfinite(bounds).all(axis=1) | (bounds[:, 2] <= bounds[:, 0]) | (bounds[:, 3] <= bounds[:, 1])
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise InvalidGeometryError(f"row {i}: box {tuple(bounds[i])} needs finite xmin < xmax and ymin < ymax")
-        wkb = box_wkb_array(bounds[:, 0], bounds[:, 1], bounds[:, 2], bounds[:, 3])
-    else:
-        if not (row_vts == "global").all():
-            raise InvalidGeometryError("annotations need a 'geometry' column (or xmin, ymin, xmax, ymax for boxes)")
-        bounds = np.full((n, 4), np.nan)
-        wkb = pa.nulls(n, pa.binary())
+            raise InvalidGeometryError(f"row {i}: a {vector_types[i]!r} annotation needs a geometry, not box columns")
+        validate.check_boxes(bounds)
+        return box_wkb_array(bounds[:, 0], bounds[:, 1], bounds[:, 2], bounds[:, 3]), bounds
+    not_global = vector_types != "global"
+    if not_global.any():
+        raise InvalidGeometryError(f"row {int(np.argmax(not_global))}: annotations need a 'geometry' column "
+                                   "(or xmin, ymin, xmax, ymax for boxes)")
+    return pa.nulls(n, pa.binary()), np.full((n, 4), np.nan)
 
-    # -- the rest --------------------------------------------------------------------------
-    if "uuid" in frame.columns and frame["uuid"].notna().any():
-        given = frame["uuid"].to_numpy(dtype=object)
-        missing = pd.isna(given)
-        uuids = np.empty(n, dtype=object)
-        if missing.any():
-            uuids[missing] = new_uuids(int(missing.sum()))
-        uuids[~missing] = normalize_uuids(given[~missing])
-    else:
-        uuids = new_uuid_array(n)
-    now = utcnow()
 
-    def column(name, default, dtype=None):
-        if name in frame.columns:
-            values = frame[name]
-            if dtype is not None:
-                values = values.fillna(default) if default is not None else values
-                return pa.array(values.to_numpy(), type=dtype, from_pandas=True)
-            return pa.array(values.to_numpy(dtype=object), from_pandas=True)
-        return pa.nulls(n) if default is None else pa.repeat(pa.scalar(default, dtype), n)
+def build_annotation_table(con, rows, *, user: str, type_map=None, known: Known | None = None,
+                           warnings: list | None = None) -> pa.Table:
+    """Check ``rows`` and return an Arrow table in the annotations table's column order, rows in
+    input order. Raises the project's own error naming the first bad input row; ``warnings``
+    (imports) collects what is stored as given but worth telling (see check_geometries)."""
+    frame = as_frame(rows)
+    n = len(frame)
+    if n == 0:
+        raise InvalidValueError("no annotations to add (the rows are empty)")
+    known = known or Known.read(con)
+    type_ids, vector_types = resolve_types(known, frame, type_map)
+    image_ids = resolve_images(known, frame)
+    wkb, bounds = resolve_geometry(frame, vector_types, warnings)
+    uuids = resolve_uuids(con, frame)
 
-    meta = np.array([dump_meta(v) for v in frame["meta"].to_numpy(dtype=object)], dtype=object) \
-        if "meta" in frame.columns else None
-    creator = column("creator", user, pa.string()) if "creator" in frame.columns else pa.repeat(pa.scalar(user, pa.string()), n)
-    created_at = pa.repeat(pa.scalar(now, pa.timestamp("us")), n)
-    table = pa.table({
-        "uuid": uuids if isinstance(uuids, pa.Array) else pa.array(uuids, type=pa.string()),
+    def given(name):
+        return frame[name].to_numpy() if name in frame.columns else None
+
+    def text_column(name):
+        values = given(name)
+        return pa.nulls(n, pa.string()) if values is None else pa.array(validate.texts(values, name), type=pa.string())
+
+    def flag_column(name):
+        values = given(name)
+        return pa.repeat(pa.scalar(False), n) if values is None else pa.array(validate.flags(values, name))
+
+    frames = given("frame")
+    score = given("score")
+    meta = given("meta")
+    creator = given("creator")
+    created_at = pa.repeat(pa.scalar(utcnow(), pa.timestamp("us")), n)
+    return pa.table({
+        "uuid": uuids,
         "image_id": pa.array(image_ids, type=pa.int64()),
-        "type_id": pa.array(row_type_ids, type=pa.int64()),
-        "frame": column("frame", 0, pa.int32()),
+        "type_id": pa.array(type_ids, type=pa.int64()),
+        "frame": pa.repeat(pa.scalar(0, pa.int32()), n) if frames is None else pa.array(
+            validate.integers(frames, "frame", minimum=0, default=0), type=pa.int32()),
         "geometry": wkb,
         "min_x": pa.array(bounds[:, 0]),
         "min_y": pa.array(bounds[:, 1]),
         "max_x": pa.array(bounds[:, 2]),
         "max_y": pa.array(bounds[:, 3]),
-        "creator": creator,
+        "creator": pa.repeat(pa.scalar(user, pa.string()), n) if creator is None else pa.array(
+            np.where(pd.isna(creator), user, validate.texts(creator, "creator")), type=pa.string()),
         "created_at": created_at,
         "editor": pa.repeat(pa.scalar(user, pa.string()), n),
         "updated_at": created_at,
         "deleted": pa.repeat(pa.scalar(False), n),
-        "concealed": column("concealed", False, pa.bool_()),
-        "blurred": column("blurred", False, pa.bool_()),
-        "description": column("description", None, pa.string()) if "description" in frame.columns else pa.nulls(n, pa.string()),
-        "score": column("score", None, pa.float64()) if "score" in frame.columns else pa.nulls(n, pa.float64()),
-        "source": column("source", None, pa.string()) if "source" in frame.columns else pa.nulls(n, pa.string()),
-        "meta": pa.array(meta, type=pa.string(), from_pandas=True) if meta is not None else pa.nulls(n, pa.string()),
+        "concealed": flag_column("concealed"),
+        "blurred": flag_column("blurred"),
+        "description": text_column("description"),
+        "score": pa.nulls(n, pa.float64()) if score is None else pa.array(validate.scores(score), from_pandas=True),
+        "source": text_column("source"),
+        "meta": pa.nulls(n, pa.string()) if meta is None else pa.array(validate.metas(meta), type=pa.string()),
     })
-    return table

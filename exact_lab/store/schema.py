@@ -22,6 +22,9 @@ TABLES = {
         "required_verifications INTEGER, description VARCHAR, pseudonymize BOOLEAN, created_at TIMESTAMP"
     ),
     "image_set_products": "image_set_id BIGINT, product_id BIGINT",
+    # Virtual image sets: an image belongs to its own set (images.image_set_id) and may be a
+    # member of any number of others (training splits), without being copied.
+    "image_set_members": "image_set_id BIGINT, image_id BIGINT, added_by VARCHAR, added_at TIMESTAMP",
     "images": (
         "image_id BIGINT, image_set_id BIGINT, name VARCHAR, public_name VARCHAR, path VARCHAR, "
         "width BIGINT, height BIGINT, levels INTEGER, mpp DOUBLE, objective_power DOUBLE, "
@@ -45,6 +48,13 @@ TABLES = {
         "overlap DOUBLE, grid_cols INTEGER, grid_rows INTEGER, visited VARCHAR, current_tile INTEGER, "
         "updated_at TIMESTAMP"
     ),
+    # review: the tiles a screening covers (background left out), per user and image
+    "screening_plans": "username VARCHAR, image_id BIGINT, tiles VARCHAR, skip_background BOOLEAN",
+    # review: blind sets revealed by an admin, and annotations an admin shares as guides
+    "image_set_reveals": "image_set_id BIGINT, revealed_by VARCHAR, revealed_at TIMESTAMP",
+    "shared_guides": "annotation_uuid UUID, shared_by VARCHAR, shared_at TIMESTAMP",
+    # who added, changed or removed a membership, and when
+    "membership_log": "team_id BIGINT, username VARCHAR, role VARCHAR, action VARCHAR, changed_by VARCHAR, changed_at TIMESTAMP",
     "versions": (
         "name VARCHAR, snapshot_id BIGINT, message VARCHAR, author VARCHAR, created_at TIMESTAMP, "
         "image_ids BIGINT[]"
@@ -53,13 +63,17 @@ TABLES = {
         "version VARCHAR, name VARCHAR, path VARCHAR, size BIGINT, sha256 VARCHAR, "
         "added_by VARCHAR, added_at TIMESTAMP, meta VARCHAR"
     ),
+    # Pixel labels (exact_lab/masks): zstd tiles of class indices; an unpainted tile has no row.
+    "mask_tiles": (
+        "image_id BIGINT, frame INTEGER, level INTEGER, tile_x INTEGER, tile_y INTEGER, data BLOB, "
+        "editor VARCHAR, updated_at TIMESTAMP"
+    ),
+    "labelling_done": "username VARCHAR, image_id BIGINT, frame INTEGER, done_at TIMESTAMP",
 }
 
-# The bounding box is stored as min_x .. max_y because PostgreSQL (a team catalog holding inlined
-# rows) reserves xmin and xmax as system column names; the public DataFrames call them xmin .. ymax.
-BBOX_COLUMNS = ("min_x", "min_y", "max_x", "max_y")
-
-# Annotation columns in table order; the edit paths build Arrow tables in exactly this order.
+# Annotation columns in table order; inserts name them (annotations.insert_table). The bounding
+# box is stored as min_x .. max_y because PostgreSQL (a team catalog holding inlined rows)
+# reserves xmin and xmax as system column names; the public DataFrames call them xmin .. ymax.
 ANNOTATION_COLUMNS = [part.split()[0] for part in TABLES["annotations"].split(", ")]
 
 

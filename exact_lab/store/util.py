@@ -6,11 +6,9 @@ import datetime as _dt
 import json
 import re
 
-import numpy as np
 import pandas as pd
 
 from ..errors import InvalidValueError
-from ..shared import json_default
 
 
 def utcnow() -> _dt.datetime:
@@ -22,12 +20,12 @@ def next_id(con, table: str, column: str) -> int:
     return int(con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchone()[0])
 
 
-def dump_meta(value) -> str | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, str):
-        return json.dumps(json.loads(value))  # validate: meta must be JSON
-    return json.dumps(value, default=json_default)
+def insert_row(con, table: str, row: dict) -> None:
+    """INSERT one row by column name (never by position: a reordered or added column must not
+    shift values into their neighbours)."""
+    columns = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    con.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
 
 
 def load_meta_column(series: pd.Series) -> pd.Series:
@@ -50,8 +48,3 @@ def check_color(color: str | None) -> str | None:
     if len(color) == 4:
         color = "#" + "".join(c * 2 for c in color[1:])
     return color.lower()
-
-
-def sql_list(values) -> str:
-    """A SQL list literal of ints (ids are ours, never user text)."""
-    return "(" + ", ".join(str(int(v)) for v in values) + ")" if len(values) else "(NULL)"

@@ -13,12 +13,19 @@ import pandas as pd
 from ..errors import InvalidValueError, UnknownAnnotationError, UnknownVersionError, VersionExistsError
 from .annotations import decode
 from .connection import LAKE
+from .query import at_version
 from .rows import normalize_uuids
-from .util import dump_meta, load_meta_column, utcnow
+from .util import load_meta_column, utcnow
+from .validate import meta_text
 
 # What makes two states of an annotation different (editor and times are bookkeeping).
 CONTENT = ("image_id", "type_id", "frame", "geometry", "deleted", "concealed", "blurred",
            "description", "score", "source", "meta")
+
+
+def content_differs(left: str, right: str) -> str:
+    """SQL that is true when the rows aliased ``left`` and ``right`` differ in content."""
+    return " OR ".join(f"{left}.{c} IS DISTINCT FROM {right}.{c}" for c in CONTENT)
 
 
 class VersionsMixin:
@@ -42,6 +49,8 @@ class VersionsMixin:
         return self._write(work, f"version {name}" + (f": {message}" if message else ""))
 
     def versions(self) -> pd.DataFrame:
+        """Returns a DataFrame of the named versions, oldest first: name, snapshot_id, message,
+        author, created_at, images (how many), artifacts (how many files attached)."""
         frame = self._store.df(
             "SELECT v.name, v.snapshot_id, v.message, v.author, v.created_at, len(v.image_ids) AS images, "
             "(SELECT count(*) FROM version_artifacts a WHERE a.version = v.name) AS artifacts "
@@ -72,9 +81,7 @@ class VersionsMixin:
         return int(rows[0][0])
 
     def _at(self, version) -> str:
-        if version is None:
-            return ""
-        return f"AT (VERSION => {self._snapshot_of(version)})"
+        return at_version(None if version is None else self._snapshot_of(version))
 
     # -- comparing ----------------------------------------------------------------------------
     def _touched_between(self, con, lo: int, hi: int) -> None:
@@ -87,18 +94,21 @@ class VersionsMixin:
             )
 
     def diff(self, a, b=None) -> pd.DataFrame:
-        """What changed from version ``a`` to ``b`` (default: now): one row per annotation with
-        ``change`` in added / removed / changed and its geometry ``before`` and ``after``."""
+        """What changed from version ``a`` to ``b`` (default: now). Returns a DataFrame with one
+        row per annotation: ``uuid``, ``change`` (added / removed / changed) and its geometry
+        ``before`` and ``after``."""
         self.flush()
         sa, sb = self._snapshot_of(a), self._snapshot_of(b)
-        content = " OR ".join(f"x.{c} IS DISTINCT FROM y.{c}" for c in CONTENT)
+        content = content_differs("x", "y")
+        touched = "a.uuid IN (SELECT uuid FROM _touched)"
+        x_sql, x_params = self.annotation_query(version=sa, include_deleted=True).where(touched).select()
+        y_sql, y_params = self.annotation_query(version=sb, include_deleted=True).where(touched).select()
         with self._store.lock:
             con = self._store.con
             self._touched_between(con, min(sa, sb), max(sa, sb))
             frame = con.execute(
                 f"""
-                WITH x AS (SELECT * FROM annotations AT (VERSION => {sa}) WHERE uuid IN (SELECT uuid FROM _touched)),
-                     y AS (SELECT * FROM annotations AT (VERSION => {sb}) WHERE uuid IN (SELECT uuid FROM _touched))
+                WITH x AS ({x_sql}), y AS ({y_sql})
                 SELECT coalesce(x.uuid, y.uuid)::VARCHAR AS uuid,
                        CASE WHEN (x.uuid IS NULL OR x.deleted) THEN 'added'
                             WHEN (y.uuid IS NULL OR y.deleted) THEN 'removed'
@@ -115,7 +125,8 @@ class VersionsMixin:
                 WHERE NOT (coalesce(x.deleted, true) AND coalesce(y.deleted, true))
                   AND (x.uuid IS NULL OR y.uuid IS NULL OR {content})
                 ORDER BY change, uuid
-                """
+                """,
+                x_params + y_params,
             ).to_arrow_table().to_pandas()
             con.execute("DROP TABLE IF EXISTS _touched")
         from .geometry import from_wkb_array
@@ -127,25 +138,24 @@ class VersionsMixin:
         return frame
 
     def history(self, uuid: str) -> pd.DataFrame:
-        """Every state of one annotation, oldest first, with who made it and when."""
+        """Every state of one annotation, oldest first. Returns a DataFrame: snapshot_id,
+        committed_at, change_type, the annotation's columns, its editor and the commit message."""
         self.flush()
         uuid = normalize_uuids([uuid])[0]
         now = self._store.current_snapshot()
-        frame = self._store.df(
-            f"""
-            SELECT c.snapshot_id, s.snapshot_time AS committed_at, c.change_type,
-                   c.uuid::VARCHAR AS uuid, c.image_id, t.name AS type, c.geometry, c.frame,
-                   c.min_x AS xmin, c.min_y AS ymin, c.max_x AS xmax, c.max_y AS ymax, c.creator, c.created_at, c.editor, c.updated_at,
-                   c.deleted, c.concealed, c.blurred, c.description, c.score, c.source, c.meta,
-                   s.commit_message AS message
-            FROM {LAKE}.table_changes('annotations', 0, {now}) c
-            JOIN {LAKE}.snapshots() s USING (snapshot_id)
-            LEFT JOIN annotation_types t ON c.type_id = t.type_id
-            WHERE c.uuid = ?::UUID AND c.change_type IN ('insert', 'update_postimage')
-            ORDER BY c.snapshot_id, c.rowid
-            """,
-            [uuid],
-        )
+        query = self.annotation_query(
+            uuids=[uuid], include_deleted=True, source=f"{LAKE}.table_changes('annotations', 0, {now})",
+        ).where("a.change_type IN ('insert', 'update_postimage')")
+        frame = self._store.df(*query.select(
+            "a.snapshot_id, s.snapshot_time AS committed_at, a.change_type, "
+            "a.uuid::VARCHAR AS uuid, a.image_id, t.name AS type, a.geometry, a.frame, "
+            "a.min_x AS xmin, a.min_y AS ymin, a.max_x AS xmax, a.max_y AS ymax, a.creator, a.created_at, "
+            "a.editor, a.updated_at, a.deleted, a.concealed, a.blurred, a.description, a.score, a.source, "
+            "a.meta, s.commit_message AS message",
+            joins=(f"JOIN {LAKE}.snapshots() s USING (snapshot_id) "
+                   "LEFT JOIN annotation_types t ON a.type_id = t.type_id"),
+            order_by="a.snapshot_id, a.rowid",
+        ))
         if frame.empty:
             raise UnknownAnnotationError(f"no annotation {uuid} in this project")
         # One state per snapshot: a transaction writes a row at most once, but DuckLake's change
@@ -166,19 +176,17 @@ class VersionsMixin:
         ones included — what a viewer in another kernel polls for."""
         now = self._store.current_snapshot()
         if now <= snapshot:
-            return now, decode(self._store.df(self._empty_query()))
+            return now, decode(self._store.df(*self._empty_query()))
         with self._store.lock:
             con = self._store.con
             self._touched_between(con, snapshot, now)
-            sql, params = self._annotation_query(image, None, None, None, None, True, None, None, None)
-            joiner = " AND " if " WHERE " in sql else " WHERE "
-            frame = con.execute(sql + joiner + "a.uuid IN (SELECT uuid FROM _touched)", params).to_arrow_table().to_pandas()
+            query = self.annotation_query(image=image, include_deleted=True).where("a.uuid IN (SELECT uuid FROM _touched)")
+            frame = con.execute(*query.select_named()).to_arrow_table().to_pandas()
             con.execute("DROP TABLE IF EXISTS _touched")
         return now, decode(frame)
 
-    def _empty_query(self) -> str:
-        sql, _ = self._annotation_query(None, None, None, None, None, True, None, None, None)
-        return sql + " WHERE false"
+    def _empty_query(self) -> tuple[str, list]:
+        return self.annotation_query(include_deleted=True).where("false").select_named()
 
     # -- going back ---------------------------------------------------------------------------
     def restore(self, version) -> int:
@@ -189,7 +197,6 @@ class VersionsMixin:
         snap = self._snapshot_of(version)
         name = version if isinstance(version, str) else f"snapshot {snap}"
         user = self.user
-        content = " OR ".join(f"o.{c} IS DISTINCT FROM a.{c}" for c in CONTENT)
 
         def work(con):
             now_snap = int(con.execute(f"SELECT id FROM {LAKE}.current_snapshot()").fetchone()[0])
@@ -199,13 +206,13 @@ class VersionsMixin:
                 "WHERE uuid IN (SELECT uuid FROM _touched)"
             )
             changed = con.execute(
-                f"SELECT count(*) FROM _old o JOIN annotations a ON a.uuid = o.uuid WHERE {content}"
+                f"SELECT count(*) FROM _old o JOIN annotations a ON a.uuid = o.uuid WHERE {content_differs('o', 'a')}"
             ).fetchone()[0]
             columns = [c for c in CONTENT] + ["min_x", "min_y", "max_x", "max_y"]
             sets = ", ".join(f"{c} = o.{c}" for c in columns)
             con.execute(
                 f"UPDATE annotations SET {sets}, editor = ?, updated_at = ? FROM _old o "
-                f"WHERE annotations.uuid = o.uuid AND ({content.replace('a.', 'annotations.')})",
+                f"WHERE annotations.uuid = o.uuid AND ({content_differs('o', 'annotations')})",
                 [user, utcnow()],
             )
             # Present now but not at the version: soft delete.
@@ -246,7 +253,7 @@ class VersionsMixin:
         target = target_dir / _safe(name)
         shutil.copyfile(source, target)
         record = dict(version=version, name=name, path=str(target), size=source.stat().st_size,
-                      sha256=digest.hexdigest(), added_by=self.user, added_at=utcnow(), meta=dump_meta(meta))
+                      sha256=digest.hexdigest(), added_by=self.user, added_at=utcnow(), meta=meta_text(meta))
 
         def work(con):
             con.execute("DELETE FROM version_artifacts WHERE version = ? AND name = ?", [version, name])

@@ -2,11 +2,13 @@
 
     watch = proj.watch(image_id, callback)      # callback(rows): current rows that changed
     watch.close()
+    proj.watch_snapshots(callback)              # callback(lo, hi): the snapshot moved (any table)
 
 A commit of this kernel is announced at once (the project's change listeners). Commits of other
-kernels and machines are noticed by one polling thread per project, about once a second: for an
+kernels and machines are noticed by one polling thread per project, four times a second: for an
 embedded project it compares the catalog files' size and modification time (no query at all while
-nothing changes), for a team project it asks for the current snapshot. How changes are noticed is
+nothing changes), for a team project it asks the catalog database for the newest snapshot id
+(store/stamp.py: a tiny query on a cursor of its own, never the shared connection's lock). How changes are noticed is
 this module's business; callers see only rows.
 
 ``schedule`` decides where the catalog is read: by default in the polling thread; a Jupyter kernel
@@ -25,7 +27,10 @@ from pathlib import Path
 from .connection import CATALOG_FILE
 
 log = logging.getLogger(__name__)
-POLL_SECONDS = 1.0
+# Four looks a second: each is a stat of the catalog files (embedded) or one max(snapshot_id) of
+# DuckLake's snapshot table on a cursor of its own (team), not a DuckLake read under the store's
+# lock; at 1 s the poll was a third of alice -> bob's 3.2 s (tests/store/test_watch.py measures it).
+POLL_SECONDS = 0.25
 CATALOG_SUFFIXES = ("", "-wal", "-journal")
 
 
@@ -74,6 +79,23 @@ class Watch:
         self._poller.remove(self)
 
 
+class SnapshotWatch(Watch):
+    """One subscription to the project's snapshots: ``callback(lo, hi)`` when the current snapshot
+    moved from ``lo`` to ``hi``, whatever the commits in between wrote."""
+
+    def refresh(self) -> None:
+        project = self._poller.project_ref()
+        if project is None or self.closed:
+            return
+        latest = project._store.current_snapshot()
+        if latest == self.snapshot:
+            return
+        # moved on only once the callback has read what changed: a busy catalog makes it raise,
+        # and the next look tries the same range again instead of losing it
+        self.callback(self.snapshot, latest)
+        self.snapshot = latest
+
+
 class _Poller:
     """The project's change listener and its polling thread, shared by every watch."""
 
@@ -100,9 +122,9 @@ class _Poller:
                 self.watches.remove(watch)
 
     def _stamp(self, project):
-        if not self.files:  # team catalog: one small query a second
+        if not self.files:  # team catalog: the newest snapshot id, asked of the catalog database
             try:
-                return project._store.current_snapshot()
+                return project._store.stamp.latest()
             except Exception:  # unreachable for a moment: try again next time
                 return None
         out = []
@@ -152,10 +174,25 @@ class WatchMixin:
         if callback is None:
             raise TypeError("watch() needs a callback")
         image_id = None if image is None else int(self.image(image)["image_id"])
+        poller = self._poller()
+        watch = Watch(poller, image_id, callback, self._store.current_snapshot(), schedule)
+        poller.add(watch)
+        return watch
+
+    def watch_snapshots(self, callback: Callable[[int, int], None], *,
+                        schedule: Callable[[Callable], None] | None = None) -> SnapshotWatch:
+        """Call ``callback(lo, hi)`` whenever the project's current snapshot moves from ``lo`` to
+        ``hi``, by a commit of this kernel or of any other (noticed as ``watch`` notices them);
+        for rooms that read what changed in their own tables (the masks' tiles). Returns a
+        handle; ``close()`` it to stop."""
+        poller = self._poller()
+        watch = SnapshotWatch(poller, None, callback, self._store.current_snapshot(), schedule)
+        poller.add(watch)
+        return watch
+
+    def _poller(self) -> _Poller:
         with _pollers_lock:
             poller = _pollers.get(id(self))
             if poller is None or poller.project_ref() is not self:
                 poller = _pollers[id(self)] = _Poller(self)
-        watch = Watch(poller, image_id, callback, self._store.current_snapshot(), schedule)
-        poller.add(watch)
-        return watch
+        return poller

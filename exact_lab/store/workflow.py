@@ -17,7 +17,8 @@ MEDIA_KINDS = ("image", "audio", "video")
 class WorkflowMixin:
     # -- verification -------------------------------------------------------------------------
     def verify(self, uuids, verified: bool = True, user: str | None = None) -> None:
-        """Record one verdict per user and annotation (a later verdict replaces an earlier one)."""
+        """Record one verdict per user and annotation (a later verdict replaces an earlier one).
+        Returns None; ``proj.consensus`` and the review queue read the verdicts."""
         if isinstance(uuids, str):
             uuids = [uuids]
         uuids = list(normalize_uuids(list(uuids)))
@@ -26,6 +27,8 @@ class WorkflowMixin:
 
         def work(con):
             self._require_annotations(con, uuids)
+            self._check_writes([r[0] for r in con.execute(
+                "SELECT DISTINCT image_id FROM annotations WHERE uuid IN (SELECT unnest(?::UUID[]))", [uuids]).fetchall()])
             con.execute(
                 "DELETE FROM verifications WHERE username = ? AND annotation_uuid IN (SELECT unnest(?::UUID[]))",
                 [user, uuids],
@@ -102,6 +105,7 @@ class WorkflowMixin:
         user = user or self.user
         if not 0 <= overlap < 1:
             raise InvalidValueError("overlap is a fraction in [0, 1)")
+        self._check_writes([image_id])
 
         def work(con):
             con.execute("DELETE FROM screening_states WHERE username = ? AND image_id = ?", [user, image_id])
@@ -115,12 +119,11 @@ class WorkflowMixin:
 
     def screening(self, image, user: str | None = None) -> dict | None:
         image_id = int(self._image_row(image)["image_id"])
-        cursor = self._store.sql("SELECT * FROM screening_states WHERE username = ? AND image_id = ?",
-                                 [user or self.user, image_id])
-        rows = cursor.fetchall()
+        rows = self._store.records("SELECT * FROM screening_states WHERE username = ? AND image_id = ?",
+                                   [user or self.user, image_id])
         if not rows:
             return None
-        record = dict(zip([d[0] for d in cursor.description], rows[0]))
+        record = rows[0]
         record["visited"] = json.loads(record["visited"] or "[]")
         return record
 

@@ -80,3 +80,80 @@ def test_four_processes_write_to_one_team_project(tmp_path, small_svs, team_cata
     image_id = _prepare(location, data, small_svs)
     made = _run_writers(location, data, image_id, tmp_path)
     _assert_every_edit_stored(location, data, made)
+
+
+# -- many single-row commits (issue 9: writers starved each other and rows were lost) ----------
+SINGLE_ROWS = 250  # the issue's script: four writers, 250 single-row calls each
+EIGHT_WRITERS_ROWS = 60  # more writers than cores, as many turns as they need to interleave: 480 commits
+MOVE_EVERY = 25  # 10 updates per writer (2 with 60 rows), through the session
+
+
+def _run_single_row_writers(location, data, image_id, tmp_path, writers, rows):
+    script = Path(__file__).with_name("writer_process.py")
+    procs, outs = [], []
+    for k in range(writers):
+        out = tmp_path / f"single{k}.json"
+        outs.append(out)
+        procs.append(subprocess.Popen(
+            [sys.executable, str(script), "single", str(location), data or "", f"user{k}", str(image_id),
+             str(rows), str(MOVE_EVERY), str(out)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        ))
+    for proc in procs:
+        _, err = proc.communicate(timeout=3000)
+        assert proc.returncode == 0, err[-3000:]  # no call failed: any raise ends the writer
+        assert "could not be committed" not in err
+    return {f"user{k}": json.loads(out.read_text()) for k, out in enumerate(outs)}
+
+
+def _assert_single_rows_stored(location, data, made, writers, rows):
+    import exact_lab as xl
+
+    proj = xl.open_project(location, data=data, user="checker")
+    by_uuid = proj.annotations().set_index("uuid")
+    assert len(by_uuid) == writers * rows
+    for user, result in made.items():
+        assert len(result["made"]) == rows
+        assert set(result["made"]) <= set(by_uuid.index), f"rows of {user} are missing"
+        assert (by_uuid.loc[result["made"], "creator"] == user).all()
+        assert len(result["moved"]) == rows // MOVE_EVERY
+        for uuid, i in result["moved"].items():
+            row = by_uuid.loc[uuid]
+            assert row["description"] == f"{user}-{i}-moved"
+            assert row["geometry"].bounds == (i, 50, i + 7, 57)
+    authors = [a for a in proj.snapshots()["author"] if isinstance(a, str) and a.startswith("user")]
+    # one snapshot per call and one per flushed session batch, at least
+    assert len(authors) >= writers * rows
+    assert sum(1 for a, b in zip(authors, authors[1:]) if a != b) >= writers
+    proj.close()
+
+
+def _single_row_case(tmp_path, small_svs, writers, location, data, rows=SINGLE_ROWS):
+    image_id = _prepare(location, data, small_svs)
+    made = _run_single_row_writers(location, data, image_id, tmp_path, writers, rows)
+    _assert_single_rows_stored(location, data, made, writers, rows)
+
+
+# 1,000 commits one after another: ~60 s on a quiet 2-core machine, 8-10 min under a load of 20
+@pytest.mark.timeout(900)
+def test_four_single_row_writers_embedded(tmp_path, small_svs):
+    _single_row_case(tmp_path, small_svs, 4, tmp_path / "p", None)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_eight_single_row_writers_embedded(tmp_path, small_svs):
+    _single_row_case(tmp_path, small_svs, 8, tmp_path / "p", None, rows=EIGHT_WRITERS_ROWS)
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(900)
+def test_four_single_row_writers_team(tmp_path, small_svs, team_catalog):
+    _single_row_case(tmp_path, small_svs, 4, *team_catalog)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.timeout(900)
+def test_eight_single_row_writers_team(tmp_path, small_svs, team_catalog):
+    _single_row_case(tmp_path, small_svs, 8, *team_catalog, rows=EIGHT_WRITERS_ROWS)

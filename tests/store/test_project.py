@@ -104,3 +104,53 @@ def test_extensions_come_from_the_pinned_wheels():
         binary = _packaged_binary(name)
         assert binary is not None, name
         assert f"v{duckdb.__version__}" in binary  # the same version DuckDB is pinned to
+
+
+def test_sql_results_read_in_one_thread_while_another_queries_the_project(project, small_svs):
+    # proj.sql(...).df() read on the shared connection outside the store's lock, and a change
+    # poller's query at that moment hung both threads for good (the masks tests, once per run)
+    import threading
+
+    from shapely.geometry import box
+
+    project.add_annotation_type("cell", "box")
+    image = int(project.add_images([small_svs])["image_id"][0])
+    project.add_annotations([{"image_id": image, "type": "cell", "geometry": box(i, i, i + 5, i + 5)}
+                             for i in range(200)])
+    counts, snapshots, errors = [], [], []
+
+    def reader():
+        try:
+            for _ in range(100):
+                counts.append(int(project.sql("SELECT count(*) AS n FROM annotations").df()["n"][0]))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    def poller():
+        try:
+            for _ in range(100):
+                snapshots.append(project.info()["snapshot"])
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader, daemon=True), threading.Thread(target=poller, daemon=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a reader and a poller of one project hung each other"
+    assert errors == []
+    assert counts == [200] * 100 and len(snapshots) == 100
+
+
+def test_a_sql_relation_can_be_queried_further_after_the_project_changed(project, small_svs):
+    from shapely.geometry import box
+
+    project.add_annotation_type("cell", "box")
+    image = int(project.add_images([small_svs])["image_id"][0])
+    project.add_annotations([{"image_id": image, "type": "cell", "geometry": box(0, 0, 5, 5)}])
+    relation = project.sql("SELECT uuid, image_id FROM annotations")
+    project.add_annotations([{"image_id": image, "type": "cell", "geometry": box(9, 9, 15, 15)}])
+    # the relation holds the result of when it was asked for
+    assert len(relation.filter(f"image_id = {image}").df()) == 1
+    assert project.sql("CREATE TABLE scratch AS SELECT 1 AS x") is None

@@ -31,7 +31,8 @@ def test_edits_are_batched_and_committed_within_about_a_second(proj):
     # read straight from the store (no flush) to see what the timer committed
     count = proj._store.fetchall("SELECT count(*) FROM annotations WHERE NOT deleted")[0][0]
     assert count == 19
-    assert len(proj.snapshots()) - snapshots <= 4  # a few batches, not 22 commits
+    # a few batches, not 22 commits (the first edit of a quiet spell goes out alone after 0.2 s)
+    assert len(proj.snapshots()) - snapshots <= 5
     stored = proj.annotations(include_deleted=True).set_index("uuid")
     assert stored.loc[uuids[0], "geometry"].equals_exact(Point(100, 100), 0)
     assert stored.loc[uuids[1], "deleted"]

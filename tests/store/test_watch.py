@@ -5,9 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
+import pytest
 from shapely.geometry import box
+
+from exact_lab.store.watch import POLL_SECONDS
 
 
 def wait_for(predicate, timeout):
@@ -62,3 +66,87 @@ def test_reads_run_where_schedule_puts_them(project, small_svs):
     assert len(queued) == 1 and not heard  # one read queued for both commits, none run yet
     queued.pop()()
     assert len(heard) == 1 and len(heard[0]) == 2
+
+
+def test_a_watch_that_reads_and_writes_during_a_session_commit_does_not_wait_for_itself(project, small_svs):
+    first, second = _setup(project, small_svs)
+    seen = []
+
+    def copy_to_second(rows):  # what a map viewer does: read, then write other annotations
+        seen.append(len(project.annotations(image=first)))
+        project.add_annotations([{"image_id": second, "type": "cell", "geometry": box(9, 9, 20, 20)}])
+
+    project.watch(first, copy_to_second)  # outside a kernel the callback runs inside the commit
+    project.session.add({"image_id": first, "type": "cell", "geometry": box(0, 0, 5, 5)})
+    done = threading.Thread(target=project.flush, daemon=True)
+    done.start()
+    done.join(20)
+    assert not done.is_alive(), "the session's commit waited for its own listener"
+    assert seen == [1] and len(project.annotations(image=second)) == 1
+
+
+LATENCY_SCRIPT = """
+import sys, time
+import exact_lab as xl
+from shapely.geometry import box
+location, data, image_id = sys.argv[1], sys.argv[2] or None, int(sys.argv[3])
+p = xl.open_project(location, data=data, user="alice")
+for i in range(6):
+    time.sleep(0.7)
+    # the viewer's path: an edit queued in the session, committed by its timer
+    p.session.add([{"image_id": image_id, "type": "cell", "geometry": box(i, i, i + 9, i + 9),
+                    "description": repr(time.time())}])
+time.sleep(3)
+p.close()
+"""
+
+
+def _latencies(watcher, location, data, image_id) -> list[float]:
+    """Seconds from another process's session.add to this process's watch callback, per edit."""
+    seen: dict[str, float] = {}
+
+    def heard(rows):
+        now = time.time()
+        for description in rows["description"]:
+            seen.setdefault(description, now)
+
+    watch = watcher.watch(image_id, heard)
+    try:
+        subprocess.run([sys.executable, "-c", LATENCY_SCRIPT, str(location), data or "", str(image_id)],
+                       check=True, timeout=180)
+        wait_for(lambda: len(seen) >= 6, timeout=10)
+    finally:
+        watch.close()
+    return [seen[d] - float(d) for d in sorted(seen, key=float)]
+
+
+def _report(label: str, latencies: list[float]) -> None:
+    import os
+    import statistics
+
+    print(f"\n{label}: alice -> bob latency over {len(latencies)} edits: median "
+          f"{statistics.median(latencies):.2f} s, worst {max(latencies):.2f} s "
+          f"(session first-commit delay + commit + poll {POLL_SECONDS} s + read; "
+          f"load average {os.getloadavg()[0]:.1f})")
+    assert len(latencies) == 6, "an edit of the other process was never seen"
+    assert all(0 < t < 10 for t in latencies)  # seen, and after it was made
+
+
+def test_latency_between_two_processes_embedded(project, small_svs):
+    first, _ = _setup(project, small_svs)
+    latencies = _latencies(project, project.location, None, first)
+    _report("embedded", latencies)
+
+
+@pytest.mark.postgres
+def test_latency_between_two_processes_team(team_catalog, small_svs):
+    import exact_lab as xl
+
+    url, data = team_catalog
+    bob = xl.open_project(url, data=data, user="bob")
+    try:
+        first, _ = _setup(bob, small_svs)
+        latencies = _latencies(bob, url, data, first)
+        _report("team", latencies)
+    finally:
+        bob.close()
