@@ -1,0 +1,110 @@
+"""Brush painting frame rate in headless Chromium (software WebGL) against a real JupyterLab:
+the same drag drawn with the brush (a 50 px radius, painting the mask tiles in view at once) and
+with the polygon tool's freehand drawing (the vector peer: a draft path redrawn every move), in
+one run on one page. Run through ``python benchmarks/masks.py --brush [--seconds 3]``.
+
+Frames are the viewer's own rendered frames (``v.frameTimes``, one per deck.gl render) during the
+drag; the pointer moves in real input events (Playwright over the DevTools protocol) as fast as
+the browser takes them, which is faster than a mouse reports (~125 Hz).
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+
+from labserver import CHROMIUM, CHROMIUM_ARGS, Lab, notebook_json  # noqa: E402
+
+SLIDE = ROOT.parent / "shared" / "data" / "slides" / "aperio" / "CMU-1-Small-Region.svs"
+
+SETUP = """
+import exact_lab as xl, tempfile
+proj = xl.open_project(tempfile.mkdtemp() + "/p", user="bench")
+iid = int(proj.add_images(["slides/CMU-1-Small-Region.svs"])["image_id"][0])
+tumour = proj.add_annotation_type("tumour", "mask")
+proj.add_annotation_type("region", "polygon")
+v = proj.viewer(iid, height="700px")
+v.brush_radius = 50
+"""
+
+LATEST = "[...globalThis.__exactLabViewers].at(-1)"
+
+
+def drag(page, tool: str, seconds: float, centre: tuple[float, float]) -> dict:
+    """Drag a figure of eight around ``centre`` for ``seconds`` with ``tool``; frames and moves."""
+    page.locator(f".xl-root button[data-tool='{tool}']").click()
+    page.wait_for_timeout(300)
+    cx, cy = centre
+    m = page.mouse
+    m.move(cx, cy)
+    m.down()
+    start = page.evaluate(f"() => {{ const v = {LATEST}; return [performance.now(), v.frameTimes.length, v.frameTimes.at(-1) ?? 0]; }}")
+    t0 = time.perf_counter()
+    moves = 0
+    while time.perf_counter() - t0 < seconds:
+        a = moves / 40.0
+        m.move(cx + 250 * math.sin(a), cy + 120 * math.sin(2 * a))
+        moves += 1
+    m.up()
+    wall = time.perf_counter() - t0
+    times = page.evaluate(f"(since) => {LATEST}.frameTimes.filter((t) => t > since)", start[0])
+    page.wait_for_timeout(500)
+    page.keyboard.press("Escape")
+    span = (times[-1] - times[0]) / 1000 if len(times) > 1 else float("nan")
+    intervals = sorted(b - a for a, b in zip(times, times[1:]))
+    return {"frames": len(times), "fps": (len(times) - 1) / span if len(times) > 1 else 0.0, "moves": moves,
+            "wall": wall, "p95_ms": intervals[int(0.95 * (len(intervals) - 1))] if intervals else float("nan")}
+
+
+def main(seconds: float = 3.0) -> int:
+    from playwright.sync_api import sync_playwright
+
+    if not SLIDE.exists():
+        print(f"the test slide is missing: {SLIDE}")
+        return 1
+    base = Path(tempfile.mkdtemp(prefix="brush-bench-"))
+    lab = Lab(base)
+    (lab.root / "slides").mkdir(parents=True)
+    shutil.copy(SLIDE, lab.root / "slides" / SLIDE.name)
+    (lab.root / "viewer.ipynb").write_text(notebook_json("v"))
+    lab.start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+            page.goto(f"{lab.url}lab/tree/viewer.ipynb?token={lab.token}")
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], .jp-Toolbar-kernelStatus", timeout=90_000)
+            kernel = lab.kernel_client("viewer.ipynb")
+            kernel.run(SETUP)
+            page.locator(".jp-Notebook .jp-Cell").first.click(position={"x": 5, "y": 5})
+            page.keyboard.press("Escape")
+            page.keyboard.press("Shift+Enter")
+            page.wait_for_function(f"() => {{ const v = {LATEST}; return v && v.session.store.complete && v.source; }}", timeout=90_000)
+            kernel.run("v.goto(1100, 1400, zoom=1.0)")
+            page.wait_for_function(f"() => {LATEST}.session.masks.received >= 1", timeout=30_000)
+            page.wait_for_timeout(1500)
+            box = page.locator(".xl-root .xl-canvas").last.bounding_box()
+            centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            drag(page, "brush", 1.0, centre)  # warm-up: shaders, textures
+            brush = drag(page, "brush", seconds, centre)
+            vector = drag(page, "polygon", seconds, centre)
+            painted = kernel.value("int((proj.mask(iid, region=(0, 0, 2220, 2967)) == tumour).sum())", timeout=120)
+            kernel.close()
+            browser.close()
+    finally:
+        lab.stop()
+    print(f"brush painting in headless Chromium (software WebGL), {seconds:.0f} s drags, 1280 x 700 viewer at zoom 1")
+    print(f"{'':40}{'frames/s':>10}{'p95 frame ms':>14}{'moves':>8}")
+    print(f"{'brush, 50 px radius (mask tiles)':40}{brush['fps']:>10.1f}{brush['p95_ms']:>14.1f}{brush['moves']:>8}")
+    print(f"{'polygon freehand (vector draft path)':40}{vector['fps']:>10.1f}{vector['p95_ms']:>14.1f}{vector['moves']:>8}")
+    print(f"brush / freehand frame rate: {brush['fps'] / vector['fps']:.2f}   (goal: brush >= 30 fps)")
+    print(f"level-0 pixels painted and stored by the kernel: {painted:,}")
+    return 0

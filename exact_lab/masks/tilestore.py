@@ -1,0 +1,146 @@
+"""The ``mask_tiles`` table: reading tiles (at a snapshot), writing them, and applying paint
+operations inside one transaction of the store. Every function takes the transaction's
+connection, so a mask edit is one DuckLake snapshot together with whatever else the caller writes.
+
+A paint operation is applied to the tile as stored *inside* the transaction: when two writers
+paint the same tile, DuckLake refuses the second commit (both deleted the same row), the store's
+retry runs the work again on the first writer's tile, and nothing is lost.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pyarrow as pa
+
+from ..store.util import utcnow
+from .tiles import TILE, MaskOp, blank, decode_tile, downsample, encode_tile, top_level
+
+TABLE = "mask_tiles"
+# Tile column and row packed into one BIGINT key, so a set of tiles is one list parameter.
+_KEY_SHIFT = 1 << 24  # tile_x is INT32 in the table: the key is computed as BIGINT (tile_x >= 128 overflowed)
+
+
+def pack(tile_xy) -> int:
+    return int(tile_xy[0]) * _KEY_SHIFT + int(tile_xy[1])
+
+
+def _at(snapshot: int | None) -> str:
+    return "" if snapshot is None else f" AT (VERSION => {int(snapshot)})"
+
+
+def read_tiles(con, image_id: int, frame: int, level: int, keys=None, *, bounds=None,
+               snapshot: int | None = None) -> dict[tuple[int, int], bytes]:
+    """Stored bytes of the tiles ``keys`` (tile_xy pairs) or of the tile range ``bounds``
+    ((tx0, ty0, tx1, ty1), inclusive) at one level; absent tiles are unpainted."""
+    sql = f"SELECT tile_x, tile_y, data FROM {TABLE}{_at(snapshot)} WHERE image_id = ? AND frame = ? AND level = ?"
+    params: list = [int(image_id), int(frame), int(level)]
+    if keys is not None:
+        keys = list(keys)
+        if not keys:
+            return {}
+        sql += f" AND tile_x::BIGINT * {_KEY_SHIFT} + tile_y IN (SELECT unnest(?::BIGINT[]))"
+        params.append([pack(k) for k in keys])
+    if bounds is not None:
+        sql += " AND tile_x BETWEEN ? AND ? AND tile_y BETWEEN ? AND ?"
+        params += [int(bounds[0]), int(bounds[2]), int(bounds[1]), int(bounds[3])]
+    rows = con.execute(sql, params).fetchall()
+    return {(int(x), int(y)): bytes(data) for x, y, data in rows}
+
+
+def write_tiles(con, image_id: int, frame: int, level: int, tiles: dict, user: str) -> None:
+    """Replace the tiles ``{tile_xy: array}``; an all-zero tile is deleted, not stored."""
+    if not tiles:
+        return
+    con.execute(
+        f"DELETE FROM {TABLE} WHERE image_id = ? AND frame = ? AND level = ? "
+        f"AND tile_x::BIGINT * {_KEY_SHIFT} + tile_y IN (SELECT unnest(?::BIGINT[]))",
+        [int(image_id), int(frame), int(level), [pack(k) for k in tiles]],
+    )
+    # Row order (tile row, then column) keeps a region's tiles in few Parquet row groups.
+    encoded = [(k, encode_tile(t)) for k, t in sorted(tiles.items(), key=lambda kv: (kv[0][1], kv[0][0]))]
+    encoded = [(k, d) for k, d in encoded if d is not None]
+    if not encoded:
+        return
+    n = len(encoded)
+    table = pa.table({
+        "image_id": pa.array([int(image_id)] * n, pa.int64()),
+        "frame": pa.array([int(frame)] * n, pa.int32()),
+        "level": pa.array([int(level)] * n, pa.int32()),
+        "tile_x": pa.array([k[0] for k, _ in encoded], pa.int32()),
+        "tile_y": pa.array([k[1] for k, _ in encoded], pa.int32()),
+        "data": pa.array([d for _, d in encoded], pa.binary()),
+        "editor": pa.array([user] * n, pa.string()),
+        "updated_at": pa.array([utcnow()] * n, pa.timestamp("us")),
+    })
+    con.register("_mask_rows", table)
+    try:
+        con.execute(f"INSERT INTO {TABLE} SELECT * FROM _mask_rows")
+    finally:
+        con.unregister("_mask_rows")
+
+
+def apply_ops(con, ops: list[MaskOp], sizes: dict[int, tuple[int, int]], user: str) -> dict:
+    """Apply paint operations in order to the stored level-0 tiles and bring the levels above up
+    to date. ``sizes``: image_id -> (width, height). Returns {(image_id, frame): level-0 tile keys}."""
+    by_image: dict[tuple[int, int], list[MaskOp]] = defaultdict(list)
+    for op in ops:
+        by_image[(op.image_id, op.frame)].append(op)
+    touched = {}
+    for (image_id, frame), group in by_image.items():
+        keys = sorted({k for op in group for k in op.tile_keys()})
+        stored = read_tiles(con, image_id, frame, 0, keys)
+        tiles = {k: decode_tile(stored.get(k)) for k in keys}
+        for op in group:
+            for k in op.tile_keys():
+                tiles[k] = op.apply(k, tiles[k])
+        changed = {k: t for k, t in tiles.items() if not _same(t, stored.get(k))}
+        write_tiles(con, image_id, frame, 0, changed, user)
+        update_pyramid(con, image_id, frame, changed, sizes[image_id], user)
+        touched[(image_id, frame)] = set(changed)
+    return touched
+
+
+def _same(tile: np.ndarray, data: bytes | None) -> bool:
+    return (not tile.any()) if data is None else np.array_equal(tile, decode_tile(data))
+
+
+def update_pyramid(con, image_id: int, frame: int, level0: dict, size: tuple[int, int], user: str) -> None:
+    """Rebuild the parents of the changed level-0 tiles ``level0`` ({tile_xy: array}), level by
+    level up to the top, reading unchanged siblings from the store."""
+    below = level0
+    for level in range(1, top_level(*size) + 1):
+        if not below:
+            return
+        parents = sorted({(x // 2, y // 2) for x, y in below})
+        needed = [(2 * px + dx, 2 * py + dy) for px, py in parents for dy in (0, 1) for dx in (0, 1)]
+        stored = read_tiles(con, image_id, frame, level - 1, [k for k in needed if k not in below])
+        current = {}
+        for px, py in parents:
+            children = {}
+            for dy in (0, 1):
+                for dx in (0, 1):
+                    key = (2 * px + dx, 2 * py + dy)
+                    if key in below:
+                        children[(dx, dy)] = below[key]
+                    elif key in stored:
+                        children[(dx, dy)] = decode_tile(stored[key])
+            current[(px, py)] = downsample(children) if children else blank()
+        write_tiles(con, image_id, frame, level, current, user)
+        below = current
+
+
+def read_region(con, image_id: int, frame: int, level: int, lk_box, snapshot: int | None = None) -> np.ndarray:
+    """The label image at ``level`` over ``lk_box`` = (x0, y0, x1, y1) in that level's pixels."""
+    x0, y0, x1, y1 = (int(v) for v in lk_box)
+    bounds = (x0 // TILE, y0 // TILE, (x1 - 1) // TILE, (y1 - 1) // TILE)
+    stored = read_tiles(con, image_id, frame, level, bounds=bounds, snapshot=snapshot)
+    tiles = {k: decode_tile(d) for k, d in stored.items()}
+    dtype = np.result_type(np.uint8, *(t.dtype for t in tiles.values())) if tiles else np.uint8
+    out = np.zeros((y1 - y0, x1 - x0), dtype=dtype)
+    for (tx, ty), tile in tiles.items():
+        ox, oy = tx * TILE, ty * TILE
+        ix0, iy0, ix1, iy1 = max(x0, ox), max(y0, oy), min(x1, ox + TILE), min(y1, oy + TILE)
+        out[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = tile[iy0 - oy:iy1 - oy, ix0 - ox:ix1 - ox]
+    return out
