@@ -1,6 +1,6 @@
 """``open_slide``: pick the reader for a file and share opened slides.
 
-Order: OpenSlide for the scanner formats it detects; wsidicom for DICOM WSI that OpenSlide refuses
+Order: PyAV for video files (by extension); OpenSlide for the scanner formats it detects; wsidicom for DICOM WSI that OpenSlide refuses
 (and DICOM folders); pyvips (or Pillow) for everything else. A slide is opened once per resolved
 path and reopened only when a file of it changes (mtime, size or count).
 """
@@ -20,6 +20,8 @@ from .base import Slide
 MAX_OPEN_SLIDES = 128
 
 # Extensions only scanner formats use: when OpenSlide refuses one, say so in the error.
+# Video containers, read as images with frames by PyAV (imported only when one is opened).
+VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".avi", ".mkv", ".mov", ".webm"})
 SCANNER_SUFFIXES = frozenset({".svs", ".ndpi", ".vms", ".vmu", ".mrxs", ".scn", ".bif", ".svslide"})
 
 _open: OrderedDict[Path, Slide] = OrderedDict()
@@ -28,7 +30,8 @@ _path_locks: dict[Path, threading.Lock] = {}
 
 
 def open_slide(path: str | os.PathLike) -> Slide:
-    """Open a slide or image; raises ``UnsupportedSlideError`` naming the file and the reason."""
+    """Open a slide or image; returns a ``Slide`` (dimensions, level_count, level_dimensions, mpp,
+    frames, tile(level, col, row)). Raises ``UnsupportedSlideError`` naming the file and the reason."""
     given = Path(path).expanduser()
     resolved = given.resolve()
     if not resolved.exists():
@@ -76,6 +79,10 @@ def _open_uncached(path: Path, shown: Path) -> Slide:
         raise UnsupportedSlideError(f"{shown}: a folder that is not a DICOM WSI set")
     if path.stat().st_size == 0:
         raise UnsupportedSlideError(f"{shown}: the file is empty")
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        from .video_reader import VideoSlide
+
+        return _try(VideoSlide, path, shown, reasons, "pyav", final=True)
     vendor = openslide_reader.detect(path)
     ome = path.name.lower().endswith((".ome.tif", ".ome.tiff", ".ome.tf2", ".ome.tf8", ".ome.btf"))
     if vendor is not None and not ome:

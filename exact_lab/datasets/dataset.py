@@ -1,0 +1,207 @@
+"""A map-style patch dataset: ``len(ds)``, ``ds[i] -> (H x W x 3 uint8 patch, target)``.
+
+Everything a patch needs (paths, scales, the annotations as arrays) is computed when the dataset
+is built, so ``__getitem__`` touches only the slide. Worker processes (PyTorch's ``DataLoader``
+forks by default):
+- OpenSlide slides are reopened in each worker: a file descriptor inherited through a fork shares
+  its offset with the parent's, so two processes reading it would read each other's places;
+- pyvips cannot start anything new in a forked child (its thread pool stays behind: measured here,
+  opening an image in the child hangs for ever), while reading from an image opened before the
+  fork works; so just before a fork every live dataset opens its slides in the parent (an
+  ``os.register_at_fork`` hook), and a worker reads those.
+A spawned worker (``multiprocessing_context="spawn"``) unpickles the dataset without slides and
+opens its own. No torch import: the dataset is a plain object with ``__len__`` and ``__getitem__``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from .. import slides
+from ..errors import InvalidValueError
+from . import targets
+
+KINDS = ("classification", "detection", "segmentation")
+# A level whose downsample is within this fraction of the wanted scale is read without resizing.
+SAME_SCALE = 0.01
+
+
+@dataclass
+class ImageRecord:
+    image_id: int
+    name: str
+    path: str
+    checksum: str | None
+    width: int
+    height: int
+    mpp: float | None
+    scale: float  # level-0 pixels per patch pixel
+
+
+class PatchDataset:
+    """Patches of a pinned snapshot; build one with ``proj.dataset(...)``."""
+
+    def __init__(self, index: pd.DataFrame, images: dict[int, ImageRecord], shapes: dict[int, targets.ImageShapes],
+                 classes: list[str], kind: str, patch_size: int, parameters: dict, snapshot: int, version,
+                 pixels: dict[int, targets.PixelLabels] | None = None):
+        if kind not in KINDS:
+            raise InvalidValueError(f"kind {kind!r}; expected one of {', '.join(KINDS)}")
+        self.index = index.reset_index(drop=True)
+        self.images = images
+        self.classes = list(classes)
+        self.kind = kind
+        self.patch_size = int(patch_size)
+        self.parameters = dict(parameters)
+        self.snapshot = int(snapshot)
+        self.version = version
+        self._shapes = shapes
+        self._pixels = pixels or {}
+        self._columns = {c: self.index[c].to_numpy() for c in ("image_id", "frame", "l0_x", "l0_y", "label")}
+        self._opened: dict[int, object] = {}
+        self._pid = os.getpid()
+        _LIVE.add(self)
+
+    # -- the map-style protocol ---------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, i):
+        n = len(self)
+        if isinstance(i, (np.integer,)):
+            i = int(i)
+        if not isinstance(i, int):
+            raise TypeError(f"a dataset is indexed by an int, not {type(i).__name__}")
+        if not -n <= i < n:
+            raise IndexError(f"patch {i} outside 0..{n - 1}")
+        i %= n
+        return self.patch(i), self.target(i)
+
+    def patch(self, i: int) -> np.ndarray:
+        c = self._columns
+        image_id = int(c["image_id"][i])
+        record = self.images[image_id]
+        return read_patch(self._slide(record), float(c["l0_x"][i]), float(c["l0_y"][i]), record.scale,
+                          self.patch_size, int(c["frame"][i]))
+
+    def target(self, i: int):
+        c = self._columns
+        if self.kind == "classification":
+            return int(c["label"][i])
+        image_id = int(c["image_id"][i])
+        shapes = self._shapes.get(image_id)
+        args = (int(c["frame"][i]), float(c["l0_x"][i]), float(c["l0_y"][i]), self.images[image_id].scale, self.patch_size)
+        if self.kind == "detection":
+            if shapes is None:
+                return {"boxes": np.zeros((0, 4), np.float32), "labels": np.zeros(0, np.int64)}
+            return targets.boxes(shapes, *args)
+        return targets.mask(shapes, *args, len(self.classes), self._pixels.get(image_id))
+
+    # -- worker processes ---------------------------------------------------------------------
+    def _slide(self, record: ImageRecord):
+        pid = os.getpid()
+        if pid != self._pid:  # a worker: reopen what OpenSlide reads, keep what pyvips opened before the fork
+            self._pid = pid
+            inherited = self._opened
+            self._opened = {}
+            for image_id, slide in inherited.items():
+                if slide.reader == "openslide":
+                    slides.forget(slide.path)
+                else:
+                    self._opened[image_id] = slide
+        slide = self._opened.get(record.image_id)
+        if slide is None:
+            slide = self._opened[record.image_id] = slides.open_slide(record.path)
+        return slide
+
+    def open_slides(self) -> None:
+        """Open every image's slide in this process (done before each fork automatically)."""
+        for record in self.images.values():
+            self._slide(record)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_opened"] = {}
+        state["_pid"] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        _LIVE.add(self)
+
+    # -- records ------------------------------------------------------------------------------
+    @property
+    def manifest(self) -> dict:
+        """Version, snapshot, images with checksums, parameters and the index's hash."""
+        from .manifest import manifest_of
+
+        return manifest_of(self)
+
+    def save_manifest(self, path) -> str:
+        from .manifest import save
+
+        return save(self.manifest, path)
+
+    def export(self, folder, format: str = "imagefolder", **options):
+        """Write every patch and its target to ``folder`` (``imagefolder``, ``yolo``, ``coco`` or
+        ``parquet``) with ``manifest.json`` beside them; returns the folder's path."""
+        from .export import export
+
+        return export(self, folder, format, **options)
+
+    def __repr__(self):
+        return (f"<PatchDataset {self.kind} {len(self)} patches of {self.patch_size}px from {len(self.images)} "
+                f"image(s) at snapshot {self.snapshot}, classes={self.classes}>")
+
+
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+
+
+def _open_before_fork() -> None:
+    for ds in list(_LIVE):
+        if ds._pid == os.getpid():
+            try:
+                ds.open_slides()
+            except Exception:  # a missing file fails later, in the worker, with its own error
+                pass
+
+
+os.register_at_fork(before=_open_before_fork)
+
+
+def read_patch(slide, l0_x: float, l0_y: float, scale: float, size: int, frame: int = 0) -> np.ndarray:
+    """size x size RGB pixels covering level-0 ``(l0_x, l0_y)`` .. ``+ size * scale``, from the
+    coarsest level that still has the detail; outside the image is white."""
+    level = 0
+    for index, downsample in enumerate(slide.level_downsamples):
+        if downsample <= scale * (1 + SAME_SCALE):
+            level = index
+    ds = slide.level_downsamples[level]
+    if abs(ds / scale - 1) <= SAME_SCALE:
+        region = slide.read_region((int(round(l0_x)), int(round(l0_y))), level, (size, size), frame)
+        return to_rgb(region)
+    extent = size * scale / ds  # in pixels of the level read
+    read = max(1, math.ceil(extent))
+    region = slide.read_region((int(round(l0_x)), int(round(l0_y))), level, (read, read), frame)
+    image = Image.fromarray(to_rgb(region)).resize((size, size), Image.Resampling.BILINEAR, box=(0, 0, extent, extent))
+    return np.asarray(image)
+
+
+def to_rgb(image) -> np.ndarray:
+    """H x W x 3 uint8; transparent pixels (outside the slide) on white."""
+    array = np.asarray(image)
+    if array.ndim == 2:
+        return np.repeat(array[:, :, None], 3, axis=2)
+    if array.shape[2] == 3:
+        return np.ascontiguousarray(array)
+    if array[:, :, 3].min() == 255:
+        return np.ascontiguousarray(array[:, :, :3])
+    rgb = array[:, :, :3].astype(np.uint16)
+    alpha = array[:, :, 3:4].astype(np.uint16)
+    return ((rgb * alpha + 255 * (255 - alpha) + 127) // 255).astype(np.uint8)
