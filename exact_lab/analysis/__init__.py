@@ -11,7 +11,7 @@ when a method is first called.
 from __future__ import annotations
 
 _PUBLIC = {
-    "AnnotationMap": "maps", "DensityMap": "maps", "ClusterMap": "maps", "open_map": "maps",
+    "AnnotationMap": "maps", "DensityMap": "maps", "ClusterMap": "maps", "open_map": "maps", "find_map": "maps",
     "SyncReport": "sync",
 }
 

@@ -90,10 +90,11 @@ class AnnotationMap:
         return to_rgb(open_slide(self.path).read_region((x0, y0), 0, size))
 
     # -- edits flow back ---------------------------------------------------------------------
-    def sync(self) -> _sync.SyncReport:
+    def sync(self, uuids=None) -> _sync.SyncReport:
         """Pass every edit made on the map since the last sync to the source annotations: type,
-        deletion, geometry (back in source coordinates) and each user's verify / reject."""
-        return _sync.sync(self)
+        deletion, geometry (back in source coordinates) and each user's verify / reject.
+        ``uuids``: only these map annotations (a viewer passes what a commit changed)."""
+        return _sync.sync(self, uuids=uuids)
 
     def apply_edits(self, edits) -> _sync.SyncReport:
         """Edit map annotations (rows: ``uuid`` of the map annotation and any of ``type``,
@@ -145,17 +146,34 @@ def map_class(kind: str):
     return _CLASSES[kind]
 
 
-def open_map(project, image) -> AnnotationMap:
-    """The map object of a virtual slide the analysis room made (by image id or name)."""
-    record = project.image(image)
+def _map_meta(record) -> dict | None:
     meta = record.get("meta")
     if isinstance(meta, str):
         import json
 
         meta = json.loads(meta)
-    kind = (meta or {}).get("kind")
-    if kind not in virtual.KINDS:
+    return meta if (meta or {}).get("kind") in virtual.KINDS else None
+
+
+def find_map(project, image) -> AnnotationMap | None:
+    """The map object of ``image`` when it is a virtual slide the analysis room made, else None
+    (a viewer asks this of every image it opens; an unknown image still raises)."""
+    record = project.image(image)
+    meta = _map_meta(record)
+    return None if meta is None else _open(project, record, meta)
+
+
+def open_map(project, image) -> AnnotationMap:
+    """The map object of a virtual slide the analysis room made (by image id or name)."""
+    record = project.image(image)
+    meta = _map_meta(record)
+    if meta is None:
         raise UnknownImageError(f"image {image!r} is not a map (its meta has no analysis kind)")
+    return _open(project, record, meta)
+
+
+def _open(project, record, meta: dict) -> AnnotationMap:
+    kind = meta["kind"]
     path = Path(record["path"])
     mapping = pd.read_parquet(path.with_name(meta["mapping"]))
     return map_class(kind)(project, int(record["image_id"]), mapping, path)

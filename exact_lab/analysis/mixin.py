@@ -25,6 +25,13 @@ class AnalysisMixin:
 
         return open_map(self, image)
 
+    def map_of(self, image):
+        """The map object of ``image`` if it is a virtual slide made here (annotation, density or
+        cluster map), else None: how a viewer knows it shows a map."""
+        from .maps import find_map
+
+        return find_map(self, image)
+
     def density_map(self, types=None, score: str = "score", bins=10, image_set=None, version=None, patch_size=None,
                     context: float = 0.15, bin_columns: int | None = None, user: str | None = None, **options):
         """Patches ordered by ``score`` (an annotation column or a key of their meta) on the x
@@ -38,7 +45,7 @@ class AnalysisMixin:
         return density_map(self, types, score, bins, image_set, version, patch_size, context, bin_columns, user, **options)
 
     def features(self, annotations, model=None, patch_size=64, batch_size: int = 64, **options):
-        """An N x D float32 array, one row per annotation (a frame of ``annotations()`` or uuids),
+        """Returns an N x D float32 array, one row per annotation (a frame of ``annotations()`` or uuids),
         in their order. ``model``: None for the classic colour and texture features, or a callable
         (or an object with ``transform`` / ``predict``) mapping N x H x W x 3 uint8 patches of
         ``patch_size`` to N x D. Cached per annotation, model name and version (``name=``,

@@ -17,8 +17,10 @@ from ..errors import InvalidValueError
 from . import state as saved
 from .transform import to_source
 
-# Map geometries closer than this (map pixels) to what was synced count as unchanged.
-GEOMETRY_TOLERANCE = 1e-6
+# Map geometries closer than this (map pixels) to what was synced count as unchanged. Not 0: the
+# viewer holds shapes as float32 and a retype sends them back so (at 16,384 px a float32 step is
+# 0.002 px), which must not count as a moved vertex; a real move is a screen pixel or more.
+GEOMETRY_TOLERANCE = 0.01
 
 
 @dataclass
