@@ -1,8 +1,9 @@
 """Viewer benchmark: 10,000 / 100,000 / 1,000,000 boxes on one slide in a real JupyterLab and a
 headless Chromium with software WebGL, exact-lab's SlideViewer beside ipyleaflet's GeoJSON layer
-given the same boxes in the same run.
+given the same boxes in the same run; and filled cell polygons (16 vertices each) measured the
+same way, beside the boxes of the same count and the same cells drawn as outlines only.
 
-    python benchmarks/viewer.py [--sizes 10000 100000 1000000] [--leaflet-timeout 180]
+    python benchmarks/viewer.py [--sizes 10000 100000 1000000] [--cells 1000000] [--leaflet-timeout 180]
 
 For each size it prints
 - kernel-side preparation (ours: encoding into binary chunks; ipyleaflet: building the GeoJSON),
@@ -44,6 +45,11 @@ def boxes(n, seed=0):
     x, y = rng.uniform(0, W - 30, n), rng.uniform(0, H - 30, n)
     s = rng.uniform(8, 24, n)
     return pd.DataFrame({{"xmin": x, "ymin": y, "xmax": x + s, "ymax": y + s}})
+def cells(n, seed=0):
+    # round cells of 5-12 px radius, 16 vertices (quad_segs=4), as segmentation output
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(15, W - 15, n), rng.uniform(15, H - 15, n)
+    return pd.DataFrame({{"geometry": shapely.buffer(shapely.points(x, y), rng.uniform(5, 12, n), quad_segs=4)}})
 """
 
 OURS = """
@@ -51,9 +57,9 @@ v = xl.SlideViewer(SLIDE, height="700px")
 """
 
 OURS_ADD = """
-df = boxes({n})
+df = {make}({n})
 _t0 = time.perf_counter()
-v.add_layer(df, "boxes", style={{"color": "#00e5ff"}})
+v.add_layer(df, "shapes", style={{"color": "#00e5ff", "fill_opacity": {fill}}})
 _call_s = time.perf_counter() - _t0
 """
 
@@ -241,6 +247,8 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     ap.add_argument("--leaflet-timeout", type=float, default=180)
     ap.add_argument("--no-leaflet", action="store_true")
+    ap.add_argument("--cells", type=int, nargs="*", default=[1_000_000],
+                    help="counts of filled cell polygons, each measured filled and as outlines only")
     args = ap.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} is not installed (apt-get install chromium)")
@@ -261,7 +269,7 @@ def main(argv=None) -> int:
     (lab.root / "bench.ipynb").write_text(notebook_json("v"))
     lab.start()
     chromium = Chromium(base / "profile")
-    results = []
+    results, cell_results = [], []
     try:
         target, dt = open_notebook(chromium, lab)
         kernel = lab.kernel_client("bench.ipynb")
@@ -283,21 +291,33 @@ def main(argv=None) -> int:
                 chromium.close(target)
             results.append(row)
             print(json.dumps(row, default=str), flush=True)
+        for n in args.cells:
+            for label, fill in (("filled", 0.25), ("outlines", 0.0)):
+                row = {"n": n, "shape": f"cells, {label}"}
+                target, dt = open_notebook(chromium, lab)
+                try:
+                    measure_ours(dt, kernel, n, row, make="cells", fill=fill)
+                except Exception as exc:
+                    row["ours_drawn"] = f"failed: {str(exc).splitlines()[0][:60]}"
+                chromium.close(target)
+                cell_results.append(row)
+                print(json.dumps(row, default=str), flush=True)
     finally:
         chromium.stop()
         lab.stop()
         shutil.rmtree(base, ignore_errors=True)
     report(results)
+    report_cells(cell_results, results)
     return 0
 
 
-def measure_ours(dt, kernel, n, row):
-    """exact-lab: add_layer in the kernel until the browser reports the boxes on screen."""
+def measure_ours(dt, kernel, n, row, make="boxes", fill=0.0):
+    """exact-lab: add_layer in the kernel until the browser reports the shapes on screen."""
     kernel.run(OURS)
     run_cell(dt)
     dt.wait("(() => { const v = [...(globalThis.__exactLabViewers ?? [])].at(-1);"
             " return v && v.session.store.complete && v.tileStats.loaded > 0; })()", timeout=120)
-    kernel.run(OURS_ADD.format(n=n), timeout=600)
+    kernel.run(OURS_ADD.format(n=n, make=make, fill=fill), timeout=900)
     t0 = time.monotonic()
     while time.monotonic() - t0 < 300 and not kernel.value("'drawn_s' in v.perf"):
         time.sleep(0.1)
@@ -321,7 +341,7 @@ def measure_ours(dt, kernel, n, row):
         kernel.run("v.annotations_visible = False")
         row["probe_pan_hidden"] = frame_time_while_dragging(dt, ".xl-root .xl-canvas")
         kernel.run("v.annotations_visible = True")
-        kernel.run("v.annotations_visible = True; v.remove_layer('boxes'); v.add_layer(pd.DataFrame({'geometry': shapely.points((df.xmin + df.xmax) / 2, (df.ymin + df.ymax) / 2)}), 'points')")
+        kernel.run("v.annotations_visible = True; v.remove_layer('shapes'); v.add_layer(pd.DataFrame({'geometry': shapely.points((df.xmin + df.xmax) / 2, (df.ymin + df.ymax) / 2)}), 'points')")
         time.sleep(2)
         row["probe_pan_points"] = frame_time_while_dragging(dt, ".xl-root .xl-canvas")
     kernel.run("v.close(); del df")
@@ -366,6 +386,20 @@ def report(results):
     print("\npan = mean frame interval while dragging with the mouse (16.7 ms = 60 fps, 50 ms = 20 fps); 'pan fit' is the "
           "whole slide (a density map above 100,000 boxes in view, or 5,000 under 1.5 px), 'pan 1:1' full resolution.")
     print("goals: 1,000,000 boxes drawn <= 5 s and panning >= 20 fps; 100,000 drawn <= 1 s.")
+
+
+def report_cells(cells, boxes):
+    if not cells:
+        return
+    by_n = {r["n"]: r for r in boxes}
+    print()
+    print(f"{'cells':>10} | {'drawn as':>16} | {'prep':>8} | {'drawn':>8} | {'pan fit':>8} | {'pan 1:1':>8} | {'in view 1:1':>11} || boxes: {'drawn':>8} | {'pan 1:1':>8}")
+    for r in cells:
+        b = by_n.get(r["n"], {})
+        print(f"{r['n']:>10,} | {r['shape'][7:]:>16} | {fmt(r.get('ours_prep')):>8} | {fmt(r.get('ours_drawn')):>8} |"
+              f" {fmt(r.get('ours_pan_fit'), 'ms'):>8} | {fmt(r.get('ours_pan_full'), 'ms'):>8} | {r.get('ours_visible', '-')!s:>11} ||"
+              f" {fmt(b.get('ours_drawn')):>15} | {fmt(b.get('ours_pan_full'), 'ms'):>8}")
+    print("goal: 1,000,000 filled cells (16 vertices) drawn <= 5 s and panning >= 20 fps (<= 50 ms a frame).")
 
 
 if __name__ == "__main__":

@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_subcommands(sub)
+    from .team.cli import add_subcommands as add_team_subcommands
+
+    add_team_subcommands(sub)
     return parser
 
 

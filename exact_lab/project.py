@@ -11,7 +11,13 @@ import duckdb
 import pandas as pd
 
 from .analysis.mixin import AnalysisMixin
+from .datasets.mixin import DatasetsMixin
 from .errors import CatalogDamagedError, ExactLabError, ProjectLocationError
+from .masks.files import MaskFilesMixin
+from .masks.mixin import MasksMixin
+from .masks.progress import ProgressMixin
+from .measure.mixin import MeasureMixin
+from .review.mixin import ReviewMixin
 from .store.annotations import AnnotationsMixin
 from .store.catalog import CatalogMixin
 from .store.connection import LAKE, Store
@@ -21,6 +27,7 @@ from .store.session import EditSession
 from .store.versions import VersionsMixin
 from .store.watch import WatchMixin
 from .store.workflow import WorkflowMixin
+from .video.mixin import VideoMixin
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +40,7 @@ def current_user() -> str:
 
 
 def open_project(location, data: str | None = None, user: str | None = None, *, read_only: bool = False) -> Project:
-    """Open (or create) a project.
+    """Open (or create) a project; returns the ``Project``.
 
     ``location`` is a folder (embedded store: SQLite catalog + Parquet files, created if missing)
     or a ``postgresql://`` URL (team store) together with ``data=``, the shared folder or
@@ -46,11 +53,18 @@ def open_project(location, data: str | None = None, user: str | None = None, *, 
 class Project(
     CatalogMixin,
     AnnotationsMixin,
+    MasksMixin,  # before VersionsMixin: its restore() covers masks too
+    ProgressMixin,
+    MaskFilesMixin,
     VersionsMixin,
     WorkflowMixin,
     ImportMixin,
     WatchMixin,
     AnalysisMixin,
+    DatasetsMixin,
+    ReviewMixin,
+    VideoMixin,
+    MeasureMixin,
 ):
     def __init__(self, location, data: str | None = None, user: str | None = None, *, read_only: bool = False):
         self.location = str(location)
@@ -132,18 +146,33 @@ class Project(
                 log.exception("exact-lab: change listener failed")
 
     def flush(self) -> int:
-        """Commit the buffered interactive edits now."""
+        """Commit the buffered interactive edits now. Returns the number of rows written."""
         session = getattr(self, "session", None)
         return session.flush() if session is not None else 0
 
     # -- the rest of the public API ----------------------------------------------------------
     def sql(self, query: str, params=None) -> duckdb.DuckDBPyRelation:
-        """A DuckDB relation over the project's tables (annotations geometry is WKB)."""
+        """A DuckDB relation over the result of a query on the project's tables (annotations geometry is WKB).
+
+        The query runs at once; the relation holds its result, so it can be read from any thread
+        and queried further (``.filter``, ``.df()``) without touching the project.
+        """
         self.flush()
+        # Where review rules hide annotations (blind sets, other teams' sets), the query runs on a
+        # connection whose ``annotations`` is a view with the same predicate as annotations().
+        restricted = getattr(self, "restricted_connection", None)
+        con = restricted() if restricted is not None else None
+        if con is None:
+            return self._store.relation(query, params)
         with self._store.lock:
-            return self._store.con.sql(query, params=params)
+            relation = self._store.relation(query, params, con=con)
+            # a query on the second connection kept the SQLite catalog locked for writers until the
+            # main connection read the lake again (measured: a write then waited 120 s)
+            self._store.con.execute("SELECT count(*) FROM project_info").fetchall()
+            return relation
 
     def info(self) -> dict:
+        """Returns a dict: location, mode (embedded / team), data_path, user, snapshot and counts."""
         counts = self._store.fetchall(
             "SELECT (SELECT count(*) FROM images), (SELECT count(*) FROM image_sets), "
             "(SELECT count(*) FROM annotation_types), (SELECT count(*) FROM annotations WHERE NOT deleted), "
@@ -169,7 +198,8 @@ class Project(
             con.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}')")
 
     def viewer(self, image=None, **kwargs):
-        """A SlideViewer widget on one of the project's images."""
+        """Returns a SlideViewer widget on one of the project's images (``image``: an image_id or
+        name); keyword arguments are the viewer's traits (``height``, ``tool``, ...)."""
         from .widgets import SlideViewer
 
         return SlideViewer(project=self, image=image, **kwargs)

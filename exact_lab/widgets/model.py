@@ -21,6 +21,8 @@ from ..shared import palette_color
 from . import encode, protocol
 from .layers import STYLE_KEYS, Layer, LayerSet
 
+# Vector types drawn as filled polygons when the viewer's polygon_fill is above 0.
+POLYGON_TYPES = ("polygon", "mask")
 NUMBER_KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0"]
 
 
@@ -36,9 +38,12 @@ class ViewerModel:
         self.gen = 0  # bumped by every full resend; the browser drops older data
         self.batch = 0
         self.selected = np.zeros(0, np.float64)  # browser ids
+        # frame -> uuids to select when that frame is loaded next (copies made with `t`)
+        self.select_on_frame: dict[int, list[str]] = {}
         self.sent: dict[str, tuple] = {}  # uuid -> (type_id, geometry) last sent to the store
         self.ready = False  # a view has said hello
         self.perf: dict = {}  # kernel-side preparation, and what the browser reports once drawn
+        self.polygon_fill = 0.0  # fill opacity given to polygon layers of the store's types
 
     def send(self, name: str, buffers=None, **content) -> None:
         self._emit(protocol.message(name, **content), list(buffers or []))
@@ -49,7 +54,13 @@ class ViewerModel:
         return (0, 0, self.source.get("width") or 1, self.source.get("height") or 1)
 
     def load(self) -> None:
-        """(Re)build every type layer from the backend; user layers keep their data."""
+        """(Re)build every type layer from the backend; user layers keep their data. The
+        selection is kept by uuid: a reload gives shapes new ids, so an id kept as it was would
+        select another annotation (after a frame step, the one of the new frame with that id)."""
+        selected = [u for _, u in self.layers.resolve_many(self.selected)] if len(self.selected) else []
+        carried = self.select_on_frame.pop(self.frame, None)
+        if carried is not None:
+            selected = carried
         user = self.layers.reset()
         types = self.backend.types().sort_values("sort_order", kind="stable").reset_index(drop=True)
         df = self.backend.annotations(self.frame).reset_index(drop=True)
@@ -69,12 +80,14 @@ class ViewerModel:
             self.layers.place(layer, self.l0_extent)
         self.perf["prepare_s"] = time.perf_counter() - t0
         self.types = metas
+        ids = self.layers.ids_of_many(selected) if selected else np.zeros(0, np.int64)
+        self.selected = ids[ids >= 0].astype(np.float64)
 
-    @staticmethod
-    def _type_layer(index: int, row, df: pd.DataFrame, pos: np.ndarray) -> Layer:
+    def _type_layer(self, index: int, row, df: pd.DataFrame, pos: np.ndarray) -> Layer:
         layer = Layer(key=f"t:{row['type_id']}", name=str(row["name"]), source="type", frame=df,
                       type_id=_plain(row["type_id"]), vector_type=row["vector_type"],
-                      color=row.get("color") or palette_color(index), editable=True)
+                      color=row.get("color") or palette_color(index), editable=True,
+                      fill_opacity=self.polygon_fill if row["vector_type"] in POLYGON_TYPES else 0.0)
         if len(pos) and row["vector_type"] != "global":
             boxes = df[["xmin", "ymin", "xmax", "ymax"]].to_numpy()[pos] if row["vector_type"] in encode.BOX_TYPES else None
             cols = encode.geometry_columns(df["geometry"].to_numpy()[pos], row["vector_type"], boxes=boxes)
@@ -96,6 +109,13 @@ class ViewerModel:
                     m[k] = prev.get(k, m[k])
             metas.append(m)
         return metas
+
+    def fill_polygons(self, opacity: float) -> None:
+        """Give every polygon layer of the store's types this fill opacity (0: outlines only)."""
+        self.polygon_fill = float(opacity)
+        for layer in self.layers:
+            if layer.source == "type" and layer.vector_type in POLYGON_TYPES:
+                layer.fill_opacity = self.polygon_fill
 
     def restyle(self, metas: list[dict]) -> None:
         """The browser (or Python) changed the ``_layers`` trait: keep the layers' looks in step."""
@@ -149,6 +169,13 @@ class ViewerModel:
             frames.append(self.user_rows(layer).assign(layer=layer.name))
         return _concat(frames)
 
+    def selected_annotation_uuids(self) -> list[str]:
+        """Uuids of the selected annotations of the image's type layers, read from the id map
+        alone (no store read, so no flush of queued edits)."""
+        with self.lock:
+            found = self.layers.resolve_many(self.selected)
+        return [u for key, u in found if (lay := self.layers.get(key)) is not None and lay.source == "type"]
+
     def selected_rows(self) -> pd.DataFrame:
         with self.lock:
             found = self.layers.resolve_many(self.selected)
@@ -166,6 +193,12 @@ class ViewerModel:
                 ident = rows["uuid"] if "uuid" in rows.columns else rows.index.astype(str)
                 parts.append(rows[ident.isin(uuids)].assign(layer=layer.name))
         return _concat(parts)
+
+    def selected_store_uuids(self) -> list[str]:
+        """The uuids of the selected annotations of the image's own (store) layers."""
+        with self.lock:
+            found = self.layers.resolve_many(self.selected)
+            return [u for key, u in found if (lay := self.layers.get(key)) is not None and lay.source == "type"]
 
     def select_uuids(self, uuids: list[str]) -> None:
         with self.lock:

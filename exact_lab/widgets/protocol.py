@@ -203,6 +203,53 @@ class NoticeMsg(TypedDict):
     level: NotRequired[Level]
 
 
+class MaskChangedMsg(TypedDict):
+    """Committed pixel labels changed inside ``bbox`` (level-0) of ``frame``: mask tiles there
+    are stale. ``reason``: "stroke", "fill", "undo", "redo", "clear", "remote"."""
+
+    type: Literal["mask_changed"]
+    frame: int
+    bbox: tuple[float, float, float, float]
+    reason: str
+
+
+class SuperpixelsMsg(TypedDict):
+    """Superpixels of the view: a ``width`` x ``height`` label image over ``bbox`` (level-0).
+    Buffer: uint8 boundary pixels (1 on a border), row by row."""
+
+    type: Literal["superpixels"]
+    bbox: tuple[float, float, float, float]
+    width: int
+    height: int
+    count: int
+    method: str
+
+
+class MaskTileReplyMsg(TypedDict):
+    """Answer to a ``mask_tile`` request: the label tile at ``level`` (``width`` x ``height``
+    values, fewer than 512 at the image's edge). Buffer (when ``ok``): the class indices row by
+    row, ``itemsize`` 1 (uint8) or 2 (uint16, little-endian)."""
+
+    type: Literal["mask_tile"]
+    req: int
+    ok: bool
+    width: int
+    height: int
+    itemsize: int
+    error: NotRequired[str]
+
+
+class MediaMsg(TypedDict):
+    """The media attached to the selected annotation, to play in the media panel. Buffer: the
+    file's bytes (none when ``kind`` is "none": the panel is emptied)."""
+
+    type: Literal["media"]
+    uuid: str
+    kind: str
+    filename: str
+    mime: str
+
+
 # -- browser to kernel ---------------------------------------------------------------------------
 class HelloMsg(TypedDict):
     """A view is ready: send it everything."""
@@ -264,12 +311,29 @@ class NavigateMsg(TypedDict):
 
 
 class ScreeningMsg(TypedDict):
-    """w a s d moved the view by one screen; ``bounds`` is the view after the move."""
+    """w a s d (``mark``: the tile left is screened) or i j k l (move only). With a screening
+    attached the kernel moves to the next tile; without, the browser moved the view by one screen
+    and ``bounds`` is the view after the move."""
 
     type: Literal["screening"]
     dx: int
     dy: int
+    mark: bool
     bounds: tuple[float, float, float, float]
+
+
+class VerdictMsg(TypedDict):
+    """v / r: verify (``verified``) or reject the selection. Buffer: float64 ids of the selection."""
+
+    type: Literal["verdict"]
+    verified: bool
+
+
+class ReviewStepMsg(TypedDict):
+    """n / p: the next or previous item of the viewer's review queue."""
+
+    type: Literal["review_step"]
+    delta: int
 
 
 class VerifyMsg(TypedDict):
@@ -278,15 +342,113 @@ class VerifyMsg(TypedDict):
     type: Literal["verify"]
 
 
+class MaskStrokeMsg(TypedDict):
+    """A brush stroke: every pixel whose centre is within ``radius`` (level-0 pixels) of the
+    polyline gets class ``type_id`` (0 erases). Buffer: float64 level-0 x, y of its points."""
+
+    type: Literal["mask_stroke"]
+    seq: int
+    type_id: int
+    radius: float
+    frame: int
+
+
+class MaskPolygonMsg(TypedDict):
+    """A closed region drawn with the fill tool: every pixel whose centre is inside the outline
+    gets class ``type_id`` (0 erases). Buffer: float64 level-0 x, y of the outline's points."""
+
+    type: Literal["mask_polygon"]
+    seq: int
+    type_id: int
+    frame: int
+
+
+class MaskTileRequestMsg(TypedDict):
+    """A 512 px tile of the label image at ``level`` (level-0 downsampled 2**level times)."""
+
+    type: Literal["mask_tile"]
+    req: int
+    level: int
+    col: int
+    row: int
+    frame: int
+
+
+class SuperpixelRequestMsg(TypedDict):
+    """Compute superpixels for the view; parameters as parallel ``names`` / ``values``."""
+
+    type: Literal["superpixel_request"]
+    method: str
+    names: list[str]
+    values: list[float]
+
+
+class SuperpixelFillMsg(TypedDict):
+    """Fill the superpixels under the points (a click or a drag) with ``type_id`` (0 erases).
+    Buffer: float64 level-0 x, y."""
+
+    type: Literal["superpixel_fill"]
+    seq: int
+    type_id: int
+    frame: int
+
+
+class MaskHistoryMsg(TypedDict):
+    """Undo (``step`` -1) or redo (+1) the last mask stroke or fill of this viewer."""
+
+    type: Literal["mask_history"]
+    step: int
+
+
+class MaskClearMsg(TypedDict):
+    """Clear every label of the image's frame (the browser asked the user first)."""
+
+    type: Literal["mask_clear"]
+    frame: int
+
+
+class FinishImageMsg(TypedDict):
+    """Save and next: mark the image done for this user and open the next undone one."""
+
+    type: Literal["finish_image"]
+
+
+class OpenSourceMsg(TypedDict):
+    """o: open the source of a map's patch: the selection's first annotation, else the patch under
+    the pointer at (x, y) (level-0 pixels of the map). Buffer: float64 ids of the selection."""
+
+    type: Literal["open_source"]
+    x: float
+    y: float
+
+
+class FrameCopyMsg(TypedDict):
+    """t: copy the selection to the next frame. Buffer: float64 ids of the selection."""
+
+    type: Literal["frame_copy"]
+
+
+class FrameInterpolateMsg(TypedDict):
+    """Shift+T: interpolate each selected box towards its keyframe partner. Buffer: float64 ids
+    of the selection."""
+
+    type: Literal["frame_interpolate"]
+
+
 TO_BROWSER: dict[str, type] = {
     "reset": ResetMsg, "chunk": ChunkMsg, "done": DoneMsg, "upsert": UpsertMsg, "remove": RemoveMsg,
     "select": SelectMsg, "drop": DropMsg, "ack": AckMsg, "saved": SavedMsg, "tile": TileReplyMsg,
-    "notice": NoticeMsg,
+    "notice": NoticeMsg, "media": MediaMsg, "mask_changed": MaskChangedMsg, "superpixels": SuperpixelsMsg,
+    "mask_tile": MaskTileReplyMsg,
 }
 TO_KERNEL: dict[str, type] = {
     "hello": HelloMsg, "tile": TileRequestMsg, "tile_cancel": TileCancelMsg, "edits": EditsMsg,
     "selection": SelectionMsg, "drawn": DrawnMsg, "navigate": NavigateMsg, "screening": ScreeningMsg,
-    "verify": VerifyMsg,
+    "verify": VerifyMsg, "verdict": VerdictMsg, "review_step": ReviewStepMsg,
+    "mask_stroke": MaskStrokeMsg, "mask_polygon": MaskPolygonMsg, "mask_tile": MaskTileRequestMsg, "superpixel_request": SuperpixelRequestMsg,
+    "superpixel_fill": SuperpixelFillMsg, "mask_history": MaskHistoryMsg, "mask_clear": MaskClearMsg,
+    "finish_image": FinishImageMsg,
+    "open_source": OpenSourceMsg, "frame_copy": FrameCopyMsg, "frame_interpolate": FrameInterpolateMsg,
 }
 # Shapes of widget state and of message parts, mirrored in protocol.ts under the same names.
 PARTS: tuple[type, ...] = (ShapeHeader, PutOp, DeleteOp, EditError, SourceMeta, TypeMeta, LayerMeta)

@@ -69,6 +69,13 @@ def join(viewer, backend) -> Group:
     return group
 
 
+def viewers_of(project, image_id) -> list:
+    """The open viewers of a project's image in this kernel."""
+    with _lock:
+        group = _groups.get(("project", id(project), int(image_id)))
+        return [] if group is None else list(group.viewers)
+
+
 def leave(viewer, group: Group | None) -> None:
     if group is None:
         return

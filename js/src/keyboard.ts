@@ -3,7 +3,9 @@ export type KeyAction =
   | { do: "cancel" } | { do: "confirm" } | { do: "delete" } | { do: "backspace" }
   | { do: "undo" } | { do: "redo" } | { do: "toggleDraw" } | { do: "toggleAnnotations" }
   | { do: "type"; key: string } | { do: "image"; delta: number } | { do: "frame"; delta: number }
-  | { do: "screen"; dx: number; dy: number; mark: boolean } | { do: "verify" }
+  | { do: "screen"; dx: number; dy: number; mark: boolean } | { do: "verify" } | { do: "openSource" }
+  | { do: "verdict"; verified: boolean } | { do: "review"; delta: number }
+  | { do: "copyToNextFrame" } | { do: "interpolate" }
   | { do: "pan"; dx: number; dy: number } | { do: "zoom"; dz: number } | { do: "fit" };
 
 /** The parts of a key event that choose an action. */
@@ -38,6 +40,13 @@ export function keyAction(e: KeyChord): KeyAction | null {
     case "j": return { do: "screen", dx: -1, dy: 0, mark: false };
     case "l": return { do: "screen", dx: 1, dy: 0, mark: false };
     case "f": return { do: "verify" };
+    case "v": return { do: "verdict", verified: true };
+    case "r": return { do: "verdict", verified: false };
+    case "n": return { do: "review", delta: 1 };
+    case "p": return { do: "review", delta: -1 };
+    case "o": return { do: "openSource" };
+    case "t": return { do: "copyToNextFrame" };
+    case "T": return { do: "interpolate" };
     case "ArrowLeft": return { do: "pan", dx: -0.1, dy: 0 };
     case "ArrowRight": return { do: "pan", dx: 0.1, dy: 0 };
     case "ArrowUp": return { do: "pan", dx: 0, dy: -0.1 };

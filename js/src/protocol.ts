@@ -172,6 +172,36 @@ export interface NoticeMsg {
   level?: Level;
 }
 
+/** Committed pixel labels changed inside `bbox` (level-0) of `frame`: mask tiles there are stale. */
+export interface MaskChangedMsg {
+  type: "mask_changed";
+  frame: number;
+  bbox: [number, number, number, number];
+  reason: string;
+}
+
+/** Superpixels of the view: a width x height label image over `bbox`. Buffer: uint8 boundaries. */
+export interface SuperpixelsMsg {
+  type: "superpixels";
+  bbox: [number, number, number, number];
+  width: number;
+  height: number;
+  count: number;
+  method: string;
+}
+
+/** Answer to a `mask_tile` request: `width` x `height` class indices at `level` (fewer than 512
+ * at the image's edge). Buffer (when `ok`): row by row, `itemsize` 1 (uint8) or 2 (uint16). */
+export interface MaskTileReplyMsg {
+  type: "mask_tile";
+  req: number;
+  ok: boolean;
+  width: number;
+  height: number;
+  itemsize: number;
+  error?: string;
+}
+
 export type ToBrowser =
   | ResetMsg
   | ChunkMsg
@@ -183,7 +213,20 @@ export type ToBrowser =
   | AckMsg
   | SavedMsg
   | TileReplyMsg
-  | NoticeMsg;
+  | NoticeMsg
+  | MaskChangedMsg
+  | SuperpixelsMsg
+  | MaskTileReplyMsg
+  | MediaMsg;
+
+/** The media of the selected annotation. Buffer: the file's bytes (none when kind is "none"). */
+export interface MediaMsg {
+  type: "media";
+  uuid: string;
+  kind: string;
+  filename: string;
+  mime: string;
+}
 
 // -- browser to kernel ----------------------------------------------------------------------------
 
@@ -244,12 +287,104 @@ export interface ScreeningMsg {
   type: "screening";
   dx: number;
   dy: number;
+  mark: boolean;
   bounds: [number, number, number, number];
+}
+
+/** v / r: verify or reject the selection. Buffer: float64 ids of the selection. */
+export interface VerdictMsg {
+  type: "verdict";
+  verified: boolean;
+}
+
+/** n / p: the next or previous item of the review queue. */
+export interface ReviewStepMsg {
+  type: "review_step";
+  delta: number;
 }
 
 /** f: verify what is selected. Buffer: float64 ids of the selection. */
 export interface VerifyMsg {
   type: "verify";
+}
+
+/** A brush stroke (class `type_id`, 0 erases). Buffer: float64 level-0 x, y of its points. */
+export interface MaskStrokeMsg {
+  type: "mask_stroke";
+  seq: number;
+  type_id: number;
+  radius: number;
+  frame: number;
+}
+
+/** A closed region of the fill tool (class `type_id`, 0 erases): every pixel whose centre is inside.
+ * Buffer: float64 level-0 x, y of the outline's points. */
+export interface MaskPolygonMsg {
+  type: "mask_polygon";
+  seq: number;
+  type_id: number;
+  frame: number;
+}
+
+/** A 512 px tile of the label image at `level` (level-0 downsampled 2**level times). */
+export interface MaskTileRequestMsg {
+  type: "mask_tile";
+  req: number;
+  level: number;
+  col: number;
+  row: number;
+  frame: number;
+}
+
+/** Compute superpixels for the view; parameters as parallel `names` / `values`. */
+export interface SuperpixelRequestMsg {
+  type: "superpixel_request";
+  method: string;
+  names: string[];
+  values: number[];
+}
+
+/** Fill the superpixels under the points with `type_id` (0 erases). Buffer: float64 level-0 x, y. */
+export interface SuperpixelFillMsg {
+  type: "superpixel_fill";
+  seq: number;
+  type_id: number;
+  frame: number;
+}
+
+/** Undo (step -1) or redo (+1) the last mask stroke or fill of this viewer. */
+export interface MaskHistoryMsg {
+  type: "mask_history";
+  step: number;
+}
+
+/** Clear every label of the image's frame (the browser asked the user first). */
+export interface MaskClearMsg {
+  type: "mask_clear";
+  frame: number;
+}
+
+/** Save and next: mark the image done for this user and open the next undone one. */
+export interface FinishImageMsg {
+  type: "finish_image";
+}
+
+/** o: open the source of a map's patch: the selection's first annotation, else the patch under
+ * the pointer at (x, y) (level-0 pixels of the map). Buffer: float64 ids of the selection. */
+export interface OpenSourceMsg {
+  type: "open_source";
+  x: number;
+  y: number;
+}
+
+/** t: copy the selection to the next frame. Buffer: float64 ids of the selection. */
+export interface FrameCopyMsg {
+  type: "frame_copy";
+}
+
+/** Shift+T: interpolate each selected box towards its keyframe partner. Buffer: float64 ids of the selection. */
+export interface FrameInterpolateMsg {
+  type: "frame_interpolate";
 }
 
 export type ToKernel =
@@ -261,7 +396,20 @@ export type ToKernel =
   | DrawnMsg
   | NavigateMsg
   | ScreeningMsg
-  | VerifyMsg;
+  | VerifyMsg
+  | VerdictMsg
+  | ReviewStepMsg
+  | MaskStrokeMsg
+  | MaskPolygonMsg
+  | MaskTileRequestMsg
+  | SuperpixelRequestMsg
+  | SuperpixelFillMsg
+  | MaskHistoryMsg
+  | MaskClearMsg
+  | FinishImageMsg
+  | OpenSourceMsg
+  | FrameCopyMsg
+  | FrameInterpolateMsg;
 
 // -- the browser's own forms ----------------------------------------------------------------------
 

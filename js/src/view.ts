@@ -12,7 +12,9 @@ import type { ToolName } from "./tools/context";
 import type { Interaction } from "./tools/interaction";
 import type { TileSource } from "./transport/tiles";
 import { h, injectStyle } from "./ui/style";
+import { ViewPanel } from "./ui/view-panel";
 import { Chrome } from "./viewer/chrome";
+import { HpfReadout } from "./viewer/hpf";
 import { bindKeys } from "./viewer/keys";
 import { ViewerModel } from "./viewer/model";
 import { bindPointer } from "./viewer/pointer";
@@ -31,6 +33,8 @@ export class ViewerView {
   private canvasBox: HTMLDivElement;
   private scene: Scene;
   private chrome: Chrome;
+  private viewPanel = new ViewPanel();
+  private hpf: HpfReadout;
   private frameRequested = false;
   private offs: (() => void)[] = [];
   private resizeObserver: ResizeObserver;
@@ -44,6 +48,10 @@ export class ViewerView {
     this.canvasBox = h("div", { class: "xl-canvas" });
     this.root.append(this.canvasBox);
     this.chrome = new Chrome(this.root, model, () => this.focus());
+    this.root.append(this.viewPanel.el);
+    this.viewPanel.show(traits.get("_panel") || "");
+    this.hpf = new HpfReadout(session.store, traits);
+    this.root.append(this.hpf.el);
     el.append(this.root);
     this.scene = new Scene(this.canvasBox, model, () => this.requestFrame());
 
@@ -71,6 +79,7 @@ export class ViewerView {
     for (const off of this.offs) off();
     this.resizeObserver.disconnect();
     this.model.destroy();
+    this.hpf.destroy();
     this.scene.destroy();
     this.root.remove();
   }
@@ -102,6 +111,11 @@ export class ViewerView {
 
   get lowRes(): boolean {
     return this.scene.lowRes;
+  }
+
+  /** The tiles the overview map shows as screened. */
+  get screenedOnOverview(): number[] {
+    return this.chrome.screenedOnOverview;
   }
 
   get meta(): SourceMeta | null {
@@ -154,7 +168,11 @@ export class ViewerView {
     on("_layers", () => this.requestFrame());
     on("_types", () => this.requestFrame());
     on("annotations_visible", () => this.requestFrame());
+    on("_screening", () => this.requestFrame());
+    on("_review", () => this.requestFrame());
+    on("_strip", () => this.requestFrame());
     on("height", () => (this.root.style.height = m.get("height") || "600px"));
+    on("_panel", () => this.viewPanel.show(m.get("_panel") || ""));
   }
 
   private resize(): void {

@@ -18,6 +18,56 @@ export interface CameraView {
   height: number;
 }
 
+/** The `_screening` trait (review/screening.py describe()): {} without a screening. */
+export interface ScreeningState {
+  width: number;
+  height: number;
+  tile_width: number;
+  tile_height: number;
+  step_x: number;
+  step_y: number;
+  cols: number;
+  rows: number;
+  /** the tiles in play (background left out), in reading order */
+  tiles: number[];
+  visited: number[];
+  current: number;
+  zoom: number;
+  status: string;
+}
+
+/** The `_review` trait: where the viewer is in its review queue ({} without one). */
+export interface ReviewState {
+  position: number;
+  total: number;
+  uuid: string | null;
+  done: boolean;
+}
+
+/** One entry of the `_strip` trait: an image of the viewer's image set. */
+export interface StripEntry {
+  image_id: number;
+  name: string;
+  /** this user's screened fraction, null when not screened */
+  progress: number | null;
+  current: boolean;
+}
+
+/** The `_hpf` trait: the draggable HPF frame ({} without one). The kernel's count is the store's
+ * for `bounds`; while the frame moves the browser counts the centres it holds in `types`. */
+export interface HpfFrameState {
+  /** key of the user layer holding the frame's box */
+  layer: string;
+  name: string;
+  /** side in level-0 pixels (the frame keeps it) */
+  side: number;
+  area_mm2: number;
+  bounds: [number, number, number, number];
+  count: number;
+  /** keys of the type layers counted */
+  types: string[];
+}
+
 export type TransportChoice = "auto" | "server" | "comm";
 
 export interface ViewerTraits {
@@ -28,6 +78,12 @@ export interface ViewerTraits {
   _goto: Goto | null;
   /** "" until a view has chosen, then what it uses */
   _transport_active: "" | "server" | "comm" | "none";
+  _screening: ScreeningState | Record<string, never>;
+  _review: ReviewState | Record<string, never>;
+  _strip: StripEntry[];
+  /** HTML of the on_view panel beside the slide; "" hides it */
+  _panel: string;
+  _hpf: HpfFrameState | Record<string, never>;
   transport: TransportChoice;
   tool: ToolName;
   frame: number;
@@ -40,6 +96,12 @@ export interface ViewerTraits {
   annotations_visible: boolean;
   editable: boolean;
   height: string;
+  /** opacity of the pixel-label layer, 0..1 */
+  mask_opacity: number;
+  brush_radius: number;
+  brush_units: "image" | "screen";
+  /** superpixel method -> its parameters' defaults (the mask bar's choice) */
+  _superpixel_methods: Record<string, Record<string, number>>;
 }
 
 /** What the widget hands a custom message's buffers as (DataViews in JupyterLab). */

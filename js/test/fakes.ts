@@ -37,9 +37,10 @@ export class FakeModel implements ViewerWidgetModel {
 
   constructor(traits: Partial<ViewerTraits> = {}) {
     this.traits = {
-      _source: SOURCE, _types: [], _layers: [], _goto: null, _transport_active: "", transport: "auto", tool: "pan",
+      _source: SOURCE, _types: [], _layers: [], _goto: null, _transport_active: "", _screening: {}, _review: {}, _strip: [], _panel: "", _hpf: {},
+      transport: "auto", tool: "pan",
       frame: 0, view: {}, brightness: 0, contrast: 1, gamma: 1, channels: [true, true, true], annotations_visible: true,
-      editable: true, height: "600px", ...traits,
+      editable: true, height: "600px", mask_opacity: 0.5, brush_radius: 20, brush_units: "image", _superpixel_methods: {}, ...traits,
     };
   }
 

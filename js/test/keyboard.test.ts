@@ -13,6 +13,11 @@ test("EXACT's editing keys map to their actions", () => {
   assert.deepEqual(keyAction(key("c")), { do: "toggleDraw" });
   assert.deepEqual(keyAction(key("y")), { do: "toggleAnnotations" });
   assert.deepEqual(keyAction(key("f")), { do: "verify" });
+  assert.deepEqual(keyAction(key("v")), { do: "verdict", verified: true });
+  assert.deepEqual(keyAction(key("r")), { do: "verdict", verified: false });
+  assert.deepEqual(keyAction(key("n")), { do: "review", delta: 1 });
+  assert.deepEqual(keyAction(key("p")), { do: "review", delta: -1 });
+  assert.deepEqual(keyAction(key("o")), { do: "openSource" });
 });
 
 test("Ctrl+Z undoes, Ctrl+Shift+Z and Ctrl+Y redo, also with the Mac's command key", () => {
@@ -28,6 +33,12 @@ test("q / e move through images, Shift+Q / Shift+E through frames", () => {
   assert.deepEqual(keyAction(key("e")), { do: "image", delta: 1 });
   assert.deepEqual(keyAction(key("Q", { shiftKey: true })), { do: "frame", delta: -1 });
   assert.deepEqual(keyAction(key("E", { shiftKey: true })), { do: "frame", delta: 1 });
+});
+
+test("t copies the selection to the next frame, Shift+T interpolates towards the keyframe partner", () => {
+  assert.deepEqual(keyAction(key("t")), { do: "copyToNextFrame" });
+  assert.deepEqual(keyAction(key("T", { shiftKey: true })), { do: "interpolate" });
+  assert.equal(keyAction(key("t", { ctrlKey: true })), null); // a new tab stays the browser's
 });
 
 test("w a s d move a screen and mark it, i j k l move without marking", () => {

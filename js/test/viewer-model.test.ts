@@ -56,6 +56,17 @@ test("the camera reaches the view trait once it rests", async () => {
   assert.deepEqual("bounds" in v && v.bounds, m.camera.bounds());
 });
 
+test("the first fit and a goto from Python reach the view trait too", async () => {
+  const { model, m } = viewer();
+  await sleep(260);
+  const fitted = model.get("view");
+  assert.deepEqual("bounds" in fitted && fitted.bounds, m.camera.bounds());
+  model.set("_goto", { x: 2000, y: 3000, scale: 0.5, n: 1 });
+  await sleep(260);
+  const moved = model.get("view");
+  assert.ok("x" in moved && moved.x === 2000 && moved.y === 3000 && moved.scale === 0.5, JSON.stringify(moved));
+});
+
 test("c toggles between selecting and the last drawing tool, and the tool trait follows", () => {
   const { model, m, events } = viewer();
   m.setTool("polygon");
@@ -95,16 +106,38 @@ test("frames step within the slide's frames", () => {
   assert.equal(model.get("frame"), 2);
 });
 
-test("screening keys move by 85 % of the view, and only w a s d are reported", () => {
+test("screening keys without a screening move by 85 % of the view and report the move", () => {
   const { model, m } = viewer();
   model.set("_goto", { bbox: [0, 0, 800, 600], n: 1 });
   m.act({ do: "screen", dx: 1, dy: 0, mark: true });
   assert.equal(m.camera.cx, 400 + 680);
   const [sent] = model.sentOf("screening");
-  assert.deepEqual(sent.msg, { type: "screening", dx: 1, dy: 0, bounds: m.camera.bounds() });
+  assert.deepEqual(sent.msg, { type: "screening", dx: 1, dy: 0, mark: true, bounds: m.camera.bounds() });
   m.act({ do: "screen", dx: 0, dy: 1, mark: false });
   assert.equal(m.camera.cy, 300 + 510);
-  assert.equal(model.sentOf("screening").length, 1);
+  assert.equal((model.sentOf("screening")[1].msg as { mark: boolean }).mark, false);
+});
+
+test("with a screening attached the keys leave the move to the kernel", () => {
+  const { model, m } = viewer();
+  model.set("_goto", { bbox: [0, 0, 800, 600], n: 1 });
+  model.set("_screening", { width: 1000, height: 500, tile_width: 400, tile_height: 400, step_x: 340, step_y: 340,
+    cols: 3, rows: 2, tiles: [0, 1], visited: [], current: 0, zoom: 1, status: "" });
+  const before = m.camera.cx;
+  m.act({ do: "screen", dx: 1, dy: 0, mark: false });
+  assert.equal(m.camera.cx, before);
+  assert.equal((model.sentOf("screening")[0].msg as { mark: boolean }).mark, false);
+});
+
+test("v / r send a verdict on the selection, n / p step the review queue", () => {
+  const { model, m, session } = viewer();
+  session.store.setSelection([3]);
+  m.act({ do: "verdict", verified: false });
+  const [sent] = model.sentOf("verdict");
+  assert.deepEqual(sent.msg, { type: "verdict", verified: false });
+  assert.deepEqual(Array.from(new Float64Array(sent.buffers[0])), [3]);
+  m.act({ do: "review", delta: -1 });
+  assert.deepEqual(model.sentOf("review_step")[0].msg, { type: "review_step", delta: -1 });
 });
 
 test("q / e ask the kernel for another image, f verifies the selection", () => {

@@ -40,8 +40,13 @@ def _free_port() -> int:
 class Lab:
     """A JupyterLab server process with its own root, settings and runtime folders."""
 
-    def __init__(self, base: Path):
+    def __init__(self, base: Path, *, app: str = "jupyterlab", args=(), env=None):
+        """``app``: the server's module (``jupyterlab``, or ``notebook`` for Notebook 7); ``args``
+        and ``env`` are added to its command line and environment."""
         self.base = base
+        self.app = app
+        self.args = list(args)
+        self.env = dict(env or {})
         self.root = base / "root"
         self.runtime = base / "runtime"
         self.port = _free_port()
@@ -56,12 +61,12 @@ class Lab:
         # no news or update pop-ups over the notebook
         (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
         env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(self.runtime), "JUPYTERLAB_SETTINGS_DIR": str(self.base / "settings"),
-               "JUPYTERLAB_WORKSPACES_DIR": str(self.base / "workspaces"), "PYTHONUNBUFFERED": "1"}
+               "JUPYTERLAB_WORKSPACES_DIR": str(self.base / "workspaces"), "PYTHONUNBUFFERED": "1", **self.env}
         log = open(self.base / "lab.log", "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
+            [sys.executable, "-m", self.app, "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
              f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={self.root}", "--ServerApp.open_browser=False",
-             "--LabApp.news_url=", "--allow-root"],
+             "--allow-root", *(["--LabApp.news_url="] if self.app == "jupyterlab" else []), *self.args],
             cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 90
@@ -95,7 +100,14 @@ class Lab:
                     client = BlockingKernelClient(connection_file=str(conn))
                     client.load_connection_file()
                     client.start_channels()
-                    client.wait_for_ready(timeout=60)
+                    try:
+                        client.wait_for_ready(timeout=60)
+                    except RuntimeError:
+                        # "Kernel died before replying": a heartbeat not answered within its first
+                        # second, seen on a loaded machine right after the kernel started; retry
+                        client.stop_channels()
+                        time.sleep(1.0)
+                        continue
                     return Kernel(client)
             time.sleep(0.3)
         raise RuntimeError(f"no kernel for {notebook}")
@@ -107,6 +119,60 @@ class Lab:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+
+class Execution:
+    """One execute request: its stdout and errors, and whether the kernel has finished it (its own
+    idle status, not the server's execution state, which other clients' messages also move)."""
+
+    def __init__(self, kernel: Kernel, msg_id: str, messages):
+        self.kernel, self.msg_id, self.messages = kernel, msg_id, messages
+        self.out: list[str] = []
+        self.err: str | None = None
+        self.finished = False
+
+    def _take(self, msg) -> None:
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "stream":
+            self.out.append(content["text"])
+        elif kind == "error":
+            self.err = "\n".join(content["traceback"])
+        elif kind == "status" and content["execution_state"] == "idle":
+            self.finished = True
+            with self.kernel.lock:
+                self.kernel.replies.pop(self.msg_id, None)
+
+    def done(self) -> bool:
+        """Whether the kernel has finished this execution (does not wait)."""
+        import queue
+
+        while not self.finished:
+            try:
+                self._take(self.messages.get_nowait())
+            except queue.Empty:
+                break
+        return self.finished
+
+    def wait(self, timeout: float = 60) -> str:
+        """Wait until it finishes; returns its stdout. Raises with the traceback on error."""
+        import queue
+
+        deadline = time.monotonic() + timeout
+        try:
+            while not self.finished:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"kernel did not finish in {timeout} s")
+                try:
+                    self._take(self.messages.get(timeout=left))
+                except queue.Empty:
+                    continue
+        finally:
+            with self.kernel.lock:
+                self.kernel.replies.pop(self.msg_id, None)
+        if self.err:
+            raise RuntimeError(self.err)
+        return "".join(self.out)
 
 
 class Kernel:
@@ -145,8 +211,8 @@ class Kernel:
             if q is not None:
                 q.put(msg)
 
-    def run(self, code: str, timeout: float = 60) -> str:
-        """Execute code; returns its stdout. Raises with the traceback on error."""
+    def start(self, code: str) -> Execution:
+        """Send code to the kernel and return at once; the Execution collects its messages."""
         import queue
 
         q: queue.Queue = queue.Queue()
@@ -158,30 +224,11 @@ class Kernel:
         msg["header"]["msg_id"] = msg_id
         msg["msg_id"] = msg_id
         self.client.shell_channel.send(msg)
-        out, err = [], None
-        deadline = time.monotonic() + timeout
-        try:
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(f"kernel did not finish in {timeout} s: {code[:80]}")
-                try:
-                    msg = q.get(timeout=left)
-                except queue.Empty:
-                    continue
-                kind, content = msg["msg_type"], msg["content"]
-                if kind == "stream":
-                    out.append(content["text"])
-                elif kind == "error":
-                    err = "\n".join(content["traceback"])
-                elif kind == "status" and content["execution_state"] == "idle":
-                    break
-        finally:
-            with self.lock:
-                self.replies.pop(msg_id, None)
-        if err:
-            raise RuntimeError(err)
-        return "".join(out)
+        return Execution(self, msg_id, q)
+
+    def run(self, code: str, timeout: float = 60) -> str:
+        """Execute code; returns its stdout. Raises with the traceback on error."""
+        return self.start(code).wait(timeout)
 
     def value(self, expr: str, timeout: float = 60):
         """The JSON value of a Python expression evaluated in the kernel."""

@@ -17,11 +17,8 @@ for name, vt in [("box", "box"), ("fixed", "fixed_box"), ("point", "point"), ("e
 v = proj.viewer(iid, height="560px")
 
 def rows(type_name=None, deleted=False):
-    # Holding the store's lock keeps the session's commit thread out while we read: the store
-    # reads some results outside its lock (reported), which races with a concurrent commit.
-    with proj._store.lock:
-        proj.flush()
-        df = proj.annotations(image=iid, include_deleted=deleted)
+    proj.flush()
+    df = proj.annotations(image=iid, include_deleted=deleted)
     if type_name:
         df = df[df["type"] == type_name]
     return df

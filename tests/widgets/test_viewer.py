@@ -236,3 +236,22 @@ def test_pseudonymised_images_never_show_their_path(project, small_svs, tmp_path
     from exact_lab.slides import aliases
 
     assert aliases.resolve(src["token"]) == small_svs.resolve()
+
+
+def test_polygon_layers_are_filled_and_polygon_fill_changes_every_one(proj_image):
+    proj, iid = proj_image
+    v = proj.viewer(iid)
+    fills = {m["name"]: m["fill_opacity"] for m in v._layers}
+    assert fills == {"cell": 0.0, "region": 0.25}  # boxes keep their outline only
+    v.polygon_fill = 0.6
+    assert {m["name"]: m["fill_opacity"] for m in v._layers} == {"cell": 0.0, "region": 0.6}
+    v.polygon_fill = 0.0  # outlines only
+    assert [m["fill_opacity"] for m in v._layers if m["name"] == "region"] == [0.0]
+    with pytest.raises(Exception, match="between 0 and 1"):
+        v.polygon_fill = 1.5
+    assert v.polygon_fill == 0.0
+    with pytest.raises(Exception, match="between 0 and 1"):
+        proj.viewer(iid, polygon_fill=-0.1)
+    # and a viewer can be opened with its own fill
+    w = proj.viewer(iid, polygon_fill=0.4)
+    assert [m["fill_opacity"] for m in w._layers if m["name"] == "region"] == [0.4]

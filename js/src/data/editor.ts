@@ -29,6 +29,9 @@ export class Editor {
     this.nextId = 2 ** 30 + Math.floor(Math.random() * 1000) * 1_000_000;
   }
 
+  /** Called after each recorded edit (the session keeps which history Ctrl+Z reaches). */
+  onRecord?: () => void;
+
   mintId(): number {
     return this.nextId++;
   }
@@ -41,6 +44,7 @@ export class Editor {
     this.undoStack.push({ label, changes: real.map((c) => ({ id: c.id, before: c.before && cloneShape(c.before), after: c.after && cloneShape(c.after) })) });
     if (this.undoStack.length > MAX_HISTORY) this.undoStack.shift();
     this.redoStack = [];
+    this.onRecord?.();
     this.store.emit("edit");
   }
 

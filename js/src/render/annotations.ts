@@ -1,13 +1,16 @@
 // deck.gl layers for the annotations: binary layers per slice of a chunk (boxes, and points as
-// circles, two plain triangles each; paths and polygon outlines segment by segment), the overlay
-// of edited shapes, density maps when zoomed out, and the selection highlight.
+// circles, two plain triangles each; paths and polygon outlines segment by segment; polygon fills
+// as triangles cut per slice), the overlay of edited shapes, density maps when zoomed out, and the
+// selection highlight.
 import type { Layer } from "@deck.gl/core";
-import { BitmapLayer, PathLayer, ScatterplotLayer, SolidPolygonLayer } from "@deck.gl/layers";
+import { BitmapLayer, PathLayer, ScatterplotLayer } from "@deck.gl/layers";
 import type { Chunk } from "../data/chunk";
 import type { AnnotationStore, LayerData } from "../data/store";
 import type { LayerMeta, Shape } from "../protocol";
 import { BoxLayer } from "./box-layer";
 import { SegmentLayer } from "./segment-layer";
+import { FillLayer } from "./fill-layer";
+import { triangulate, triangulateShapes } from "./triangulate";
 import { hexToRgba, RGBA, SELECTED, SELECTED_FILL } from "./colors";
 import { buildDensity, densityCell, DensityMap } from "./density";
 import { intersects } from "../geometry";
@@ -28,6 +31,7 @@ type Binary = { length: number; startIndices?: Uint32Array; attributes: Record<s
 
 export class AnnotationRenderer {
   private sliceData = new WeakMap<Chunk, { version: number; data: (Binary | null)[] }>();
+  private fillData = new WeakMap<Chunk, { version: number; data: (Float32Array | undefined)[] }>();
   // by the layer's data, not its key: a layer removed and added again under the same name starts
   // its versions anew, and must not find the old layer's shapes here
   private overlayData = new WeakMap<LayerData, { version: number; groups: Record<string, Binary | Shape[]> }>();
@@ -85,6 +89,7 @@ export class AnnotationRenderer {
         const slices = c.slices;
         for (let k = 0; k < slices.length; k++) {
           if (!intersects(view.bounds, slices[k].bbox)) continue;
+          if (c.kind === "polygon" && meta.fill_opacity > 0) out.push(this.fillLayer(meta, c, k, color));
           const layer = this.sliceLayer(meta, c, k, color);
           if (layer) out.push(layer);
         }
@@ -126,6 +131,25 @@ export class AnnotationRenderer {
       cached.data[k] = sliceBinary(c, s.start, s.end);
     }
     return cached.data[k];
+  }
+
+  /** The fill of slice k of a polygon chunk, drawn under its outlines; the triangles are cut the
+   * first time the slice is in view and kept until the chunk changes. */
+  private fillLayer(meta: LayerMeta, c: Chunk, k: number, color: RGBA): Layer {
+    let cached = this.fillData.get(c);
+    if (!cached || cached.version !== c.version) {
+      cached = { version: c.version, data: new Array(c.slices.length).fill(undefined) };
+      this.fillData.set(c, cached);
+    }
+    let data = cached.data[k];
+    if (data === undefined) {
+      const s = c.slices[k];
+      data = cached.data[k] = triangulate({ coords: c.coords, offsets: c.offsets!, geomOffsets: c.geomOffsets! }, s.start, s.end, c.hidden);
+    }
+    return new FillLayer({
+      id: `fill-${meta.key}-${c.index}-${k}`, data, opacity: meta.opacity, pickable: false,
+      color: [color[0], color[1], color[2], Math.round(255 * meta.fill_opacity)],
+    } as any);
   }
 
   private sliceLayer(meta: LayerMeta, c: Chunk, k: number, color: RGBA): Layer | null {
@@ -322,7 +346,7 @@ export function shapeLayers(id: string, groups: Record<string, Binary | Shape[]>
     } as any));
   const polygons = (groups.polygon as Shape[] | undefined) ?? [];
   if (polygons.length && (fillPolygons || st.fill[3] > 0))
-    out.push(new SolidPolygonLayer({ id: `${id}-fill`, data: polygons, getPolygon: (s: Shape) => rings(s), getFillColor: st.fill, opacity: st.opacity } as any));
+    out.push(new FillLayer({ id: `${id}-fill`, data: triangulateShapes(polygons), color: st.fill, opacity: st.opacity } as any));
   const paths: { path: number[][]; loop: boolean }[] = [];
   for (const s of (groups.path as Shape[] | undefined) ?? []) paths.push({ path: rings(s)[0], loop: false });
   for (const s of polygons) for (const r of rings(s)) paths.push({ path: [...r, r[0]], loop: true });

@@ -1,6 +1,7 @@
 // Messages from the kernel, applied to one widget's session: a case for each message of
 // `ToBrowser`, and the compiler fails when one is missing (the `never` in `default`).
 import { idList, typedArray } from "../data/buffers";
+import { superpixelOverlay } from "../masks/superpixels";
 import type { Shape, ToBrowser, UpsertMsg } from "../protocol";
 import type { Session } from "./session";
 
@@ -51,6 +52,25 @@ export function receive(s: Session, msg: ToBrowser, buffers: DataView[]): void {
     case "notice":
       s.message(msg.text, msg.level || "info");
       return;
+    case "mask_changed":
+      s.masks.invalidate(msg.frame, msg.bbox);
+      return;
+    case "mask_tile":
+      s.masks.receive(msg, buffers);
+      return;
+    case "superpixels":
+      s.superpixels = superpixelOverlay(msg, buffers[0]);
+      s.message(`${msg.count} superpixels (${msg.method}): click or drag with the superpixel tool to fill them`);
+      s.emit("masks");
+      return;
+    case "media": {
+      if (s.media) URL.revokeObjectURL(s.media.url);
+      const b = buffers[0];
+      s.media = msg.kind === "none" || !b ? null
+        : { uuid: msg.uuid, kind: msg.kind, name: msg.filename, url: URL.createObjectURL(new Blob([new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice()], { type: msg.mime })) };
+      s.emit("media");
+      return;
+    }
     default: {
       const unknown: never = msg;
       // only a bundle older than its kernel gets here (a browser cache): say so

@@ -5,7 +5,8 @@ import type { Editor } from "../data/editor";
 import type { LayerMeta, Shape, TypeMeta } from "../protocol";
 
 export const DRAW_TOOLS = ["box", "fixed_box", "point", "ellipse", "line", "polyline", "polygon"] as const;
-export const TOOLS = ["pan", "select", "lasso", ...DRAW_TOOLS] as const;
+export const MASK_TOOLS = ["brush", "fill", "superpixel"] as const;
+export const TOOLS = ["pan", "select", "lasso", ...DRAW_TOOLS, ...MASK_TOOLS] as const;
 export type ToolName = (typeof TOOLS)[number];
 
 export interface Pointer {
@@ -64,4 +65,8 @@ export function isDrawTool(t: string): t is (typeof DRAW_TOOLS)[number] {
 /** The tool that draws a vector type. */
 export function toolForVectorType(v: string): ToolName | null {
   return isDrawTool(v) ? v : null;
+}
+
+export function isMaskTool(t: string): t is (typeof MASK_TOOLS)[number] {
+  return (MASK_TOOLS as readonly string[]).includes(t);
 }

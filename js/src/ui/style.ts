@@ -12,11 +12,29 @@ const CSS = `
 .xl-toolbar button:hover { background: #3a3d42; }
 .xl-toolbar button.xl-on { background: #4f8ff7; color: #fff; }
 .xl-toolbar button:disabled { opacity: .35; cursor: default; }
+.xl-toolbar .xl-break { flex-basis: 100%; height: 0; }
+.xl-toolbar input[type=range] { align-self: center; }
 .xl-toolbar .xl-sep { width: 1px; background: #555; margin: 3px 3px; }
-.xl-toolbar .xl-frame { padding: 0 4px; align-self: center; color: #ccc; }
+.xl-toolbar .xl-frame, .xl-toolbar .xl-brush-size { padding: 0 4px; align-self: center; color: #ccc; }
+.xl-toolbar select { align-self: center; height: 22px; font-size: 12px; background: #2a2d31; color: #ddd; border: 1px solid #555; }
+.xl-toolbar .xl-sp-params { display: inline-flex; gap: 3px; align-self: center; }
+.xl-toolbar .xl-sp-params label { color: #aaa; font-size: 11px; }
+.xl-toolbar .xl-sp-params input { width: 44px; height: 18px; font-size: 11px; background: #2a2d31; color: #ddd; border: 1px solid #555; }
 .xl-panel { position: absolute; top: 6px; right: 6px; width: 210px; max-height: calc(100% - 200px); overflow: auto;
   background: rgba(25,27,30,.9); border-radius: 4px; padding: 6px; z-index: 3; }
 .xl-panel.xl-hidden { display: none; }
+.xl-viewpanel { position: absolute; top: 44px; left: 6px; max-width: 340px; max-height: calc(100% - 110px); overflow: auto;
+  background: rgba(25,27,30,.9); border-radius: 4px; padding: 6px; z-index: 3; user-select: text; }
+.xl-viewpanel.xl-hidden { display: none; }
+.xl-hpf { position: absolute; top: 44px; right: 6px; background: rgba(25,27,30,.9); color: #ffe119; border-radius: 4px;
+  padding: 3px 8px; z-index: 3; font-variant-numeric: tabular-nums; pointer-events: none; }
+.xl-hpf.xl-hidden { display: none; }
+.xl-viewpanel table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+.xl-viewpanel td, .xl-viewpanel th { padding: 1px 6px; text-align: right; border-bottom: 1px solid #333; }
+.xl-viewpanel td:first-child, .xl-viewpanel th:first-child { text-align: left; }
+.xl-viewpanel img { max-width: 100%; background: #fff; }
+.xl-viewpanel pre { margin: 0; white-space: pre-wrap; }
+.xl-viewpanel .xl-panel-error { color: #f88; }
 .xl-panel h4 { margin: 6px 0 3px; font-size: 11px; text-transform: uppercase; letter-spacing: .05em; color: #9aa; }
 .xl-row { display: flex; align-items: center; gap: 4px; padding: 1px 0; }
 .xl-row .xl-name { flex: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; cursor: pointer; }
@@ -39,6 +57,16 @@ const CSS = `
 .xl-banner { position: absolute; left: 50%; top: 40%; transform: translate(-50%, -50%); max-width: 80%; z-index: 4;
   background: rgba(60,20,20,.95); color: #fdd; border: 1px solid #a55; padding: 10px 14px; border-radius: 4px; white-space: pre-wrap; }
 .xl-banner.xl-hidden { display: none; }
+.xl-media { position: absolute; right: 6px; top: 40px; z-index: 3; background: rgba(20,20,20,.9); border: 1px solid #666;
+  padding: 4px; max-width: 320px; color: #ddd; font: 11px sans-serif; }
+.xl-media img, .xl-media video { max-width: 310px; max-height: 220px; display: block; }
+.xl-media audio { width: 300px; display: block; }
+.xl-media.xl-hidden, .xl-strip.xl-hidden { display: none; }
+.xl-strip { position: absolute; left: 50%; transform: translateX(-50%); top: 40px; z-index: 3; display: flex; gap: 4px;
+  max-width: 60%; overflow-x: auto; }
+.xl-strip-item { font: 11px sans-serif; background: rgba(30,30,30,.85); color: #ccc; border: 1px solid #555;
+  padding: 2px 6px; cursor: pointer; white-space: nowrap; }
+.xl-strip-item.xl-current { border-color: #facc15; color: #fff; }
 `;
 
 export function injectStyle(): void {

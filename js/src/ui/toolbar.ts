@@ -14,6 +14,9 @@ const TOOL_BUTTONS: [ToolName, string][] = [
   ["line", "line"],
   ["polyline", "polyline: click vertices, double-click or Enter to finish"],
   ["polygon", "polygon: click vertices or drag freehand; Enter, double-click or the first vertex closes"],
+  ["brush", "brush (mask types): drag paints the current class, right-drag erases; Shift+wheel or the slider sets the radius"],
+  ["fill", "fill (mask types): drag an outline, every pixel inside gets the current class; right-drag erases"],
+  ["superpixel", "superpixel fill (mask types): click or drag fills the superpixels under it, right click erases"],
 ];
 
 export interface ToolbarActions {

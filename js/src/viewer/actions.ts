@@ -24,12 +24,22 @@ export function runAction(m: ViewerModel, a: KeyAction): void {
       return;
     case "undo": {
       it.cancel();
+      if (s.history.undo() === "mask") {
+        s.maskHistory(-1);
+        s.message("undo mask edit");
+        return;
+      }
       const label = s.editor.undo();
       s.message(label ? `undo ${label}` : "nothing to undo");
       s.sendSelection();
       return;
     }
     case "redo": {
+      if (s.history.redo() === "mask") {
+        s.maskHistory(1);
+        s.message("redo mask edit");
+        return;
+      }
       const label = s.editor.redo();
       s.message(label ? `redo ${label}` : "nothing to redo");
       s.sendSelection();
@@ -54,17 +64,44 @@ export function runAction(m: ViewerModel, a: KeyAction): void {
       return;
     case "screen": {
       const c = m.camera;
+      const grid = m.widget.get("_screening");
+      if (grid && "tiles" in grid) {
+        // a screening is attached: the kernel moves to the next tile, saves and shows it
+        m.widget.send({ type: "screening", dx: a.dx, dy: a.dy, mark: a.mark, bounds: c.bounds() });
+        return;
+      }
       const [x0, y0, x1, y1] = c.bounds();
       c.cx += a.dx * (x1 - x0) * SCREEN_STEP;
       c.cy += a.dy * (y1 - y0) * SCREEN_STEP;
       m.cameraChanged();
-      if (a.mark) m.widget.send({ type: "screening", dx: a.dx, dy: a.dy, bounds: c.bounds() });
+      m.widget.send({ type: "screening", dx: a.dx, dy: a.dy, mark: a.mark, bounds: c.bounds() });
       return;
     }
     case "verify":
       s.outbox.flush(); // the kernel must know new shapes before it verifies them
       m.widget.send({ type: "verify" }, undefined, [Float64Array.from(s.store.selection).buffer]);
       return;
+    case "verdict":
+      s.outbox.flush();
+      m.widget.send({ type: "verdict", verified: a.verified }, undefined, [Float64Array.from(s.store.selection).buffer]);
+      return;
+    case "copyToNextFrame":
+      s.outbox.flush(); // a box just drawn must reach the kernel before it is copied
+      m.widget.send({ type: "frame_copy" }, undefined, [Float64Array.from(s.store.selection).buffer]);
+      return;
+    case "interpolate":
+      s.outbox.flush();
+      m.widget.send({ type: "frame_interpolate" }, undefined, [Float64Array.from(s.store.selection).buffer]);
+      return;
+    case "review":
+      m.widget.send({ type: "review_step", delta: a.delta });
+      return;
+    case "openSource": {
+      // the patch under the pointer when nothing is selected (the view's centre before any move)
+      const at = m.cursor ?? { x: m.camera.cx, y: m.camera.cy };
+      m.widget.send({ type: "open_source", x: at.x, y: at.y }, undefined, [Float64Array.from(s.store.selection).buffer]);
+      return;
+    }
     case "pan":
       m.camera.panBy(-a.dx * m.camera.width, -a.dy * m.camera.height);
       m.cameraChanged();

@@ -2,23 +2,30 @@
 // banner that says why there are no tiles, and the status line; updated after each frame.
 import type { SourceMeta } from "../protocol";
 import type { TileSource } from "../transport/tiles";
+import { reviewText, screeningOf } from "../review/screening";
+import { MaskBar } from "../ui/maskbar";
+import { MediaPanel } from "../ui/media";
 import { Overview } from "../ui/overview";
 import { Panel } from "../ui/panel";
 import { ScaleBar } from "../ui/scalebar";
 import { h } from "../ui/style";
+import { ImageStrip } from "../ui/strip";
 import { Toolbar } from "../ui/toolbar";
 import type { ViewerModel } from "./model";
 import type { Scene } from "./scene";
-import { statusTexts, StatusTexts } from "./status";
+import { statusTexts } from "./status";
 
-const STATUS_FIELDS = ["zoom", "cursor", "counts", "selection", "transport", "saved", "msg"] as const;
+const STATUS_FIELDS = ["zoom", "cursor", "counts", "selection", "review", "transport", "saved", "msg"] as const;
 
 export class Chrome {
   private toolbar: Toolbar;
+  private maskBar: MaskBar;
   private panel: Panel;
   private scalebar = new ScaleBar();
   private overview: Overview | null = null;
-  private status = {} as Record<keyof StatusTexts, HTMLElement>;
+  readonly media = new MediaPanel();
+  private strip: ImageStrip;
+  private status = {} as Record<(typeof STATUS_FIELDS)[number], HTMLElement>;
   private banner: HTMLDivElement;
 
   /** Appends its parts to `root`; `focus` gives the viewer the keyboard back. */
@@ -32,6 +39,17 @@ export class Chrome {
       frame: (d) => model.act({ do: "frame", delta: d }),
       panel: () => this.panel.toggle(),
     });
+    this.maskBar = new MaskBar({
+      radius: (r) => model.setBrushRadius(r),
+      superpixels: (method, params) => model.requestSuperpixels(method, params),
+      clear: () => {
+        // a clear removes every label of the image: ask first (it can be restored from a version)
+        if (globalThis.confirm?.("Clear every pixel label of this image?")) model.clearMask();
+        focus();
+      },
+      finish: () => model.finishImage(),
+    });
+    this.toolbar.el.append(this.maskBar.el);
     this.panel = new Panel({
       pickType: (i) => model.pickType(i),
       styleLayer: (key, change) => model.styleLayer(key, change),
@@ -43,7 +61,16 @@ export class Chrome {
       bar.append(this.status[name]);
     }
     this.banner = h("div", { class: "xl-banner xl-hidden" });
-    root.append(this.toolbar.el, this.panel.el, this.scalebar.el, bar, this.banner);
+    this.strip = new ImageStrip((delta) => {
+      model.act({ do: "image", delta });
+      focus();
+    });
+    root.append(this.toolbar.el, this.panel.el, this.scalebar.el, bar, this.banner, this.media.el, this.strip.el);
+  }
+
+  /** The tiles the overview shows as screened (tests and the console read this). */
+  get screenedOnOverview(): number[] {
+    return this.overview?.screened ?? [];
   }
 
   showBanner(text: string | null): void {
@@ -57,7 +84,7 @@ export class Chrome {
       this.overview = new Overview(meta, this.model.camera, () => {
         this.focus(); // keys keep working after a click on the map
         this.model.cameraChanged();
-      });
+      }, () => screeningOf(this.model.widget.get("_screening")));
       this.root.append(this.overview.el);
     }
     this.overview.load(source, this.model.frame);
@@ -69,7 +96,8 @@ export class Chrome {
     const s = m.session;
     const store = s.store;
     const c = m.camera;
-    this.toolbar.update(m.interaction.tool, s.editor.canUndo, s.editor.canRedo, m.frame, m.frames);
+    this.toolbar.update(m.interaction.tool, s.editor.canUndo || s.history.canUndo, s.editor.canRedo || s.history.canRedo, m.frame, m.frames);
+    this.maskBar.update(m.types, m.widget.get("brush_radius"), m.widget.get("brush_units"), m.widget.get("_superpixel_methods"));
     this.panel.update(m.types, m.layers, m.currentType, (k) => store.count(k), m.adjustments);
     this.scalebar.update(c.scale, meta?.mpp ?? null);
     this.overview?.draw();
@@ -92,7 +120,12 @@ export class Chrome {
       notice: s.notice,
       now: Date.now(),
     });
-    for (const name of STATUS_FIELDS) if (name !== "msg") this.status[name].textContent = texts[name];
+    this.media.update(s.media);
+    this.strip.update(m.widget.get("_strip") || []);
+    for (const name of STATUS_FIELDS) {
+      if (name === "review") this.status.review.textContent = reviewText(screeningOf(m.widget.get("_screening")), m.widget.get("_review"));
+      else if (name !== "msg") this.status[name].textContent = texts[name];
+    }
     this.status.msg.textContent = texts.msg?.text ?? "";
     if (texts.msg) this.status.msg.className = `xl-msg xl-${texts.msg.level}`;
   }

@@ -7,7 +7,9 @@ import type { KeyAction } from "../keyboard";
 import type { LayerMeta, Shape, SourceMeta, TypeMeta } from "../protocol";
 import type { Adjustments } from "../render/adjust";
 import type { Session } from "../session/session";
-import { isDrawTool, isTool, mintUuid, Pointer, ToolContext, ToolName, toolForVectorType } from "../tools/context";
+import { MaskPainter, MaskTool } from "../masks/painter";
+import { maskTypes } from "../masks/colors";
+import { isDrawTool, isMaskTool, isTool, mintUuid, Pointer, ToolContext, ToolName, toolForVectorType } from "../tools/context";
 import { Interaction } from "../tools/interaction";
 import type { Goto, ViewerWidgetModel } from "../widget-model";
 import { runAction } from "./actions";
@@ -35,6 +37,8 @@ export class ViewerModel {
   /** the pointer's last position, for the status line */
   cursor: Pointer | null = null;
   adjustments: Adjustments;
+  /** the brush and superpixel tools (masks/painter.ts) */
+  readonly painter: MaskPainter;
   private lastDrawTool: ToolName = "box";
   private fitted = false;
   private lastGoto: Goto | null = null;
@@ -45,6 +49,17 @@ export class ViewerModel {
   constructor(readonly session: Session) {
     this.adjustments = this.readAdjustments();
     this.interaction = new Interaction(this.toolContext());
+    this.painter = new MaskPainter({
+      camera: this.camera,
+      tiles: session.masks,
+      frame: () => this.frame,
+      imageSize: () => this.imageSize(),
+      maskType: () => this.maskType(),
+      radius: () => this.brushRadius(),
+      hasSuperpixels: () => session.superpixels !== null,
+      send: (kind, value, points, radius) => session.sendMaskEdit(kind, value, points, radius, this.frame),
+      message: (text, level) => session.message(text, level),
+    });
     const tool = this.widget.get("tool");
     this.interaction.tool = isTool(tool) ? tool : "pan";
     this.bindTraits();
@@ -161,6 +176,7 @@ export class ViewerModel {
     this.camera.fit([0, 0, w, h]);
     this.fitted = true;
     if (this.widget.get("_goto")) this.applyGoto(true);
+    else this.cameraChanged();
   }
 
   private applyGoto(initial = false): void {
@@ -169,7 +185,8 @@ export class ViewerModel {
     this.lastGoto = g;
     if ("bbox" in g) this.camera.fit(g.bbox, 0);
     else this.camera.goto(g.x, g.y, g.scale);
-    this.emit("render");
+    // a move from Python is a move: the kernel's `view` (and its on_view panel) follows it too
+    this.cameraChanged();
   }
 
   /** The camera moved: draw, and tell the kernel where the view is once it rests. */
@@ -193,14 +210,33 @@ export class ViewerModel {
     return { sx: s.sx, sy: s.sy, x, y, shift: s.shift, alt: s.alt, ctrl: s.ctrl };
   }
 
+  /** The mask tool in use, when the pointer goes to the painter rather than the shape tools
+   * (Space and the middle button still pan). */
+  private maskTool(button = 0): MaskTool | null {
+    const t = this.interaction.tool;
+    return isMaskTool(t) && !this.interaction.spaceDown && button !== 1 ? t : null;
+  }
+
   pointerDown(s: ScreenPointer, button: number): void {
     this.cursor = this.pointer(s);
+    const mt = this.maskTool(button);
+    if (mt) {
+      if (this.widget.get("editable") === false) this.session.message("this viewer is read-only", "warn");
+      else this.painter.down(mt, this.cursor, button);
+      this.emit("render");
+      return;
+    }
     this.interaction.down(this.cursor, button);
     this.cameraChanged();
   }
 
   pointerMove(s: ScreenPointer): void {
     this.cursor = this.pointer(s);
+    if (this.painter.active) {
+      this.painter.move(this.cursor);
+      this.emit("render");
+      return;
+    }
     const { cx, cy } = this.camera;
     this.interaction.move(this.cursor);
     if (cx !== this.camera.cx || cy !== this.camera.cy) this.cameraChanged();
@@ -209,11 +245,17 @@ export class ViewerModel {
 
   pointerUp(s: ScreenPointer): void {
     this.cursor = this.pointer(s);
+    if (this.painter.active) {
+      this.painter.up(this.cursor);
+      this.emit("render");
+      return;
+    }
     this.interaction.up(this.cursor);
     this.emit("render");
   }
 
   pointerCancel(): void {
+    this.painter.cancel();
     this.interaction.cancel();
   }
 
@@ -223,6 +265,13 @@ export class ViewerModel {
 
   /** Zoom by `dz` (log2 units) about the pointer. */
   wheel(s: ScreenPointer, dz: number): void {
+    if (s.shift && this.interaction.tool === "brush") {
+      // Shift + wheel: the brush grows or shrinks by up to a factor of 2 per notch
+      this.setBrushRadius(this.widget.get("brush_radius") * 2 ** dz);
+      this.cursor = this.pointer(s);
+      this.emit("render");
+      return;
+    }
     this.camera.zoomAt(s.sx, s.sy, dz);
     this.cursor = this.pointer(s);
     this.cameraChanged();
@@ -233,7 +282,59 @@ export class ViewerModel {
     this.interaction.spaceDown = down;
   }
 
+  // -- pixel labels --------------------------------------------------------------------------------------
+  /** The brush radius in level-0 pixels (`brush_radius` in `brush_units`). */
+  brushRadius(): number {
+    const r = this.widget.get("brush_radius") || 20;
+    return this.widget.get("brush_units") === "screen" ? r / this.camera.scale : r;
+  }
+
+  setBrushRadius(r: number): void {
+    this.widget.set("brush_radius", Math.max(0.5, Math.min(5000, Math.round(r * 10) / 10)));
+    this.widget.save_changes();
+    this.emit("render");
+  }
+
+  /** The mask type the brush paints: the current type if it is one, else the first mask type. */
+  maskType(): TypeMeta | null {
+    const masks = maskTypes(this.types);
+    const cur = this.currentType !== null ? this.types[this.currentType] : undefined;
+    if (cur && masks.includes(cur)) return cur;
+    if (!masks.length) {
+      this.session.message('no mask type: add one with proj.add_annotation_type(name, "mask")', "warn");
+      return null;
+    }
+    return masks[0];
+  }
+
+  /** Superpixels of the view from the kernel (SLIC unless told otherwise). */
+  requestSuperpixels(method = "slic", params: Record<string, number> = { n_segments: 400, compactness: 10 }): void {
+    this.flushView();
+    this.widget.send({ type: "superpixel_request", method, names: Object.keys(params), values: Object.values(params) });
+    this.session.message(`computing ${method} superpixels of the view…`);
+  }
+
+  /** Clear every label of the image (the caller has asked the user). */
+  clearMask(): void {
+    this.widget.send({ type: "mask_clear", frame: this.frame });
+    this.session.history.clearMasks();
+  }
+
+  /** Save and next: the kernel marks the image done and opens the next undone one. */
+  finishImage(): void {
+    this.widget.send({ type: "finish_image" });
+  }
+
+  /** The view trait now (superpixels are computed for it), not after the camera rests. */
+  private flushView(): void {
+    const c = this.camera;
+    const [x0, y0, x1, y1] = c.bounds();
+    this.widget.set("view", { x: c.cx, y: c.cy, scale: c.scale, bounds: [x0, y0, x1, y1], width: c.width, height: c.height });
+    this.widget.save_changes();
+  }
+
   cursorStyle(): string {
+    if (isMaskTool(this.interaction.tool) && !this.interaction.spaceDown) return "crosshair";
     return this.interaction.cursorFor(this.cursor);
   }
 

@@ -4,6 +4,7 @@ import { Deck, OrthographicView } from "@deck.gl/core";
 import type { Layer } from "@deck.gl/core";
 import { AnnotationRenderer } from "../render/annotations";
 import { draftLayers } from "../render/draft";
+import { brushCursorLayer, maskLayers, superpixelLayer } from "../render/mask";
 import { slideLayer, TileStats } from "../render/tiles";
 import type { TileSource } from "../transport/tiles";
 import type { ViewerModel } from "./model";
@@ -67,6 +68,13 @@ export class Scene {
     const layers: Layer[] = [];
     if (meta && this.source) layers.push(slideLayer(meta, this.source, m.frame, m.adjustments, this.tileStats, this.requestFrame));
     const view = { bounds: c.bounds(), scale: c.scale };
+    // pixel labels: over the slide, under the vector annotations
+    if (meta) {
+      const s = m.session;
+      const tiles = s.masks.visible(m.frame, m.painter.level(), view.bounds, [meta.width, meta.height]);
+      layers.push(...maskLayers(tiles, m.widget.get("mask_opacity") ?? 0.5));
+      layers.push(...superpixelLayer(s.superpixels));
+    }
     const show = m.annotationsVisible;
     const metas = m.layers;
     layers.push(...this.renderer.layers(metas, view, show));
@@ -74,7 +82,8 @@ export class Scene {
     const it = m.interaction;
     const target = it.editTarget();
     const av = it.activeVertex;
-    layers.push(...draftLayers(it.draft(), show ? it.handles() : [], av && target && av.id === target.id ? av.index : null));
+    if (m.interaction.tool === "brush" && m.cursor) layers.push(...brushCursorLayer(m.cursor.x, m.cursor.y, m.brushRadius()));
+    layers.push(...draftLayers(m.painter.draft() ?? it.draft(), show ? it.handles() : [], av && target && av.id === target.id ? av.index : null));
     this.deck.setProps({ viewState: c.viewState(), layers });
   }
 
