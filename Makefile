@@ -6,10 +6,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 HEADLESS ?=
+# JupyterHub's proxy for the Hub tests, from npm, local to the checkout (tests/browser/hubserver.py finds it)
+CHP    := .hub/node_modules/.bin/configurable-http-proxy
 
-.PHONY: setup system-deps demo demo-headless test test-fast lint js-test bench js clean
+.PHONY: setup system-deps demo demo-headless test test-fast lint js-test bench js clean docs docs-serve
 
-setup: system-deps $(STAMP) exact_lab/static/viewer.js
+setup: system-deps $(STAMP) exact_lab/static/viewer.js $(CHP)
 
 # Chromium for the browser tests, PostgreSQL for team-mode tests (both started by the tests).
 system-deps:
@@ -20,8 +22,11 @@ $(STAMP): pyproject.toml js/package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	cd js && npm ci --no-audit --no-fund --loglevel=error && npm run build
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[test,docs]"
 	touch $(STAMP)
+
+$(CHP):
+	npm install --prefix .hub --no-audit --no-fund --loglevel=error configurable-http-proxy@5.3.0
 
 js exact_lab/static/viewer.js: js/package-lock.json $(wildcard js/src/*.ts js/src/**/*.ts) js/build.mjs
 	cd js && (test -d node_modules || npm ci --no-audit --no-fund --loglevel=error) && npm run build
@@ -47,8 +52,15 @@ test: setup lint js-test
 test-fast: setup
 	$(PY) -m pytest -ra -m "not browser and not slow"
 
+# The documentation site (MkDocs, Material theme, API reference by mkdocstrings) into site/.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+docs-serve: setup
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve
+
 bench: setup
 	$(PY) benchmarks/store.py
 
 clean:
-	rm -rf $(VENV) js/node_modules exact_lab/static demo-data
+	rm -rf $(VENV) js/node_modules exact_lab/static demo-data site .hub
