@@ -32,7 +32,7 @@ LAKE = "lake"  # the alias the catalog is attached under
 CATALOG_FILE = "catalog.sqlite"
 DATA_DIR = "data"
 TURNS_DIR = ".exact-lab-turns"  # the embedded commit queue (see turns.py)
-TURNS_ALIAS = "exact_lab_turns"  # a team catalog attached a second time, for the turn lock
+TURNS_ALIAS = "exact_lab_turns"  # a team catalog attached a second time, for the catalog stamp
 # Small interactive commits are written into the catalog instead of one Parquet file each.
 INLINING_ROW_LIMIT = 1000
 # How long a SQLite catalog access waits for another process's commit before failing: writers take
@@ -121,11 +121,9 @@ class Store:
     def _turns(self):
         if not self.team:
             return FileTurns(self.root / TURNS_DIR)
-        # The lock lives in a transaction of a cursor of its own, on a second attach of the catalog
-        # database: DuckLake's own transaction reads its snapshot before a lock taken inside it
-        # would be granted.
-        self.con.execute(f"ATTACH {_quote(self.location)} AS {TURNS_ALIAS} (TYPE postgres)")
-        return PostgresTurns(self.con.cursor(), TURNS_ALIAS, self.location)
+        # The lock lives on a connection of its own: DuckLake's own transaction reads its snapshot
+        # before a lock taken inside it would be granted.
+        return PostgresTurns(self.location)
 
     def _stamp(self, read_only: bool) -> CatalogStamp:
         if not self.team:
@@ -295,6 +293,9 @@ class Store:
             stamp = getattr(self, "stamp", None)
             if stamp is not None:
                 stamp.close()
+            close_turns = getattr(getattr(self, "turns", None), "close", None)
+            if close_turns is not None:
+                close_turns()
             if self._results is not None:
                 self._results.close()
 

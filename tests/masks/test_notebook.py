@@ -12,7 +12,7 @@ NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "pixel-labelling.
 
 
 @pytest.mark.slow
-def test_the_pixel_labelling_notebook_runs_top_to_bottom(tmp_path):
+def test_the_pixel_labelling_notebook_runs_top_to_bottom(tmp_path, small_svs):  # the notebook opens it
     report = run_notebook(NOTEBOOK, tmp_path / "pixel-labelling.executed.ipynb", cwd=NOTEBOOK.parent, timeout=600)
     assert report.ok, report.summary()
     assert report.executed == report.cells

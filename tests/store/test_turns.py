@@ -124,3 +124,66 @@ def test_a_thread_holding_the_turn_may_ask_again(tmp_path):
         with turns.turn(5):  # would wait for itself forever without re-entry
             assert turns.depth == 2
     assert turns.depth == 0
+
+
+# -- team catalogs: the advisory lock ---------------------------------------------------------
+def _team_writer(location: str, data: str, image_id: int, name: str) -> subprocess.Popen:
+    """A writer process (a script's main thread, the project's own threads beside it): on "go"
+    it adds one row, then prints its name and the CPU that call took."""
+    code = textwrap.dedent(f"""
+        import sys, time, shapely, exact_lab as xl
+        proj = xl.open_project({location!r}, data={data!r}, user={name!r})
+        print("ready", flush=True)
+        sys.stdin.readline()
+        start = time.process_time()
+        proj.add_annotations({{"image_id": {image_id}, "type": "cell", "geometry": shapely.box(0, 0, 5, 5),
+                               "description": {name!r}}})
+        print({name!r}, time.process_time() - start, flush=True)
+        proj.close()
+    """)
+    writer = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline().strip() == "ready"
+    return writer
+
+
+def _go(writer: subprocess.Popen) -> None:
+    writer.stdin.write("go\n")
+    writer.stdin.flush()
+
+
+def test_team_writers_wait_for_their_turn_asleep_and_in_order(team_catalog, small_svs):
+    """Writers queue on PostgreSQL's advisory lock and are granted in arrival order; a waiting
+    writer sleeps (with the lock taken through DuckDB's postgres_execute, the second writer spent
+    3.3 s of CPU in this test, starving the one committing), and the deadline names how many were queued."""
+    import psycopg
+
+    import exact_lab as xl
+    from exact_lab.store.turns import PG_TURN_KEY, PostgresTurns
+
+    location, data = team_catalog
+    proj = xl.open_project(location, data=data, user="setup")
+    proj.add_annotation_type("cell", "box")
+    image_id = int(proj.add_images([small_svs])["image_id"].iloc[0])
+    proj.close()
+    first = _team_writer(location, data, image_id, "first")
+    second = _team_writer(location, data, image_id, "second")
+    with psycopg.connect(location) as holder:  # the turn, held by hand
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", [PG_TURN_KEY])
+        counter = PostgresTurns(location)
+        _go(first)
+        _wait_until(lambda: counter.waiting() >= 2)  # the holder and the first writer
+        _go(second)
+        _wait_until(lambda: counter.waiting() >= 3)
+        with pytest.raises(TurnTimeoutError, match="3 writers were queued or committing"):
+            with counter.turn(0.5):
+                pass
+        time.sleep(3.0)  # both wait behind the holder
+        holder.rollback()
+    lines = [w.communicate(timeout=120)[0].split() for w in (first, second)]
+    counter.close()
+    assert [line[0] for line in lines] == ["first", "second"]
+    spent = [float(line[1]) for line in lines]
+    assert max(spent) < 1.0, f"waiting 3 s for a turn burned {spent} s of CPU"
+    proj = xl.open_project(location, data=data, user="check", read_only=True)
+    assert sorted(proj.annotations()["description"]) == ["first", "second"]
+    proj.close()
