@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import math
 import os
 from pathlib import Path
 
@@ -455,13 +456,20 @@ class CatalogMixin:
             return self._insert_image_set(con, image_set)
         raise InvalidValueError(f"no image set {image_set!r} in this project")
 
-    def add_images(self, paths, image_set=None, *, pseudonymize: bool | None = None, meta=None) -> pd.DataFrame:
+    def add_images(self, paths, image_set=None, *, pseudonymize: bool | None = None, meta=None,
+                   mpp: float | None = None) -> pd.DataFrame:
         """Record images by opening each one; returns their rows. A placeholder left by an import
-        with the same file name is filled in instead of duplicated."""
+        with the same file name is filled in instead of duplicated. ``mpp`` (microns per level-0
+        pixel) is for files that do not say (videos, PNG, JPEG) or say it wrong: it replaces what
+        the files give, so areas in mm² and HPF counts can be measured."""
         from ..slides import open_slide
 
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
+        if mpp is not None:
+            given = _float_or_none(mpp)
+            if given is None or not math.isfinite(given) or given <= 0:
+                raise InvalidValueError(f"mpp must be a positive number of microns per pixel, not {mpp!r}")
         records = []
         for path in paths:
             path = Path(path).expanduser().absolute()
@@ -470,7 +478,7 @@ class CatalogMixin:
             records.append(dict(
                 path=str(path), name=path.name, width=int(width), height=int(height),
                 levels=int(getattr(slide, "level_count", 1)),
-                mpp=_float_or_none(getattr(slide, "mpp", None)),
+                mpp=_float_or_none(mpp if mpp is not None else getattr(slide, "mpp", None)),
                 objective_power=_float_or_none(getattr(slide, "objective_power", None)),
                 frames=int(getattr(slide, "frames", 1) or 1),
                 vendor=getattr(slide, "vendor", None),

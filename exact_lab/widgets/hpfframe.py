@@ -5,7 +5,8 @@ The frame is an editable user layer of one box, so the browser's select-and-drag
 any shape; the ``_hpf`` trait tells the browser which layer it is, its side and which type layers
 it counts, so the browser can show the count live while the frame moves (from the shapes it
 holds). When a move reaches the kernel, the frame keeps its size (a resize snaps back) and the
-count is the store's (``proj.count_in_area``), published in ``_hpf`` and ``viewer.hpf_frame``.
+count is the store's (``proj.count_in_area``), published in ``_hpf`` and ``viewer.hpf_frame``,
+and counted again after a frame step and after commits that touch the image.
 """
 
 from __future__ import annotations
@@ -81,6 +82,17 @@ class HpfFrameMixin:
         self._hpf = {"layer": f"u:{state['name']}", "name": state["name"], "side": state["side"],
                      "area_mm2": state["area_mm2"], "bounds": list(bounds), "count": state["count"],
                      "types": keys, "all_types": state["types"] is None}
+
+    def _hpf_recount(self, rows: pd.DataFrame | None = None) -> None:
+        """Count again where the frame is: after a frame step (``rows`` None), or when committed
+        rows (this kernel's or another's) touch this image, so the store's count never goes stale
+        while the frame stays put (the browser shows the kernel's count once the frame rests)."""
+        state = self.__dict__.get("_hpf_state")
+        if state is None or state["bounds"] is None:
+            return
+        if rows is not None and "image_id" in rows.columns and not (rows["image_id"] == self.image).any():
+            return
+        self._hpf_moved(state["bounds"][:2])
 
     def _hpf_edited(self, edit: dict) -> None:
         state = self.__dict__.get("_hpf_state")

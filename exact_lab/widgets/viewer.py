@@ -393,6 +393,7 @@ class SlideViewer(ReviewViewerMixin, MapViewerMixin, FrameKeysMixin, HpfFrameMix
         if self._model.ready:
             self._model.send_all()
         self._view_moved(None)
+        self._hpf_recount()
 
     # -- sending ---------------------------------------------------------------------------------
     def _send_threadsafe(self, content, buffers=None) -> None:
@@ -506,9 +507,11 @@ class SlideViewer(ReviewViewerMixin, MapViewerMixin, FrameKeysMixin, HpfFrameMix
     def _committed_rows(self, rows: pd.DataFrame) -> None:
         on_committed(self._model, rows)
         self._map_committed(rows)
+        self._hpf_recount(rows)
 
     def _remote_rows(self, rows: pd.DataFrame) -> None:
         push_rows(self._model, rows, reason="remote")
+        self._hpf_recount(rows)
 
 
 # The dispatch table: message type -> the handler method `_on_<type>`, one per message the browser

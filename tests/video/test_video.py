@@ -155,3 +155,24 @@ def test_copies_made_with_t_are_selected_on_the_frame_they_went_to(video_project
     v.frame = 2  # the copy's frame, reached later: its copy is selected
     assert v.selected["uuid"].tolist() == [again]
     v.close()
+
+
+def test_the_hpf_frame_counts_the_frame_shown(project, tmp_path):
+    """A video has no microns per pixel of its own: given at add_images, the HPF frame measures,
+    and a frame step counts the boxes of the new frame where the frame rests."""
+    path = write_video(tmp_path / "clip.mkv", "ffv1", "bgr0")
+    with pytest.raises(InvalidValueError, match="mpp must be a positive number"):
+        project.add_images([path], mpp=-1)
+    image_id = int(project.add_images([path], mpp=10.0)["image_id"].iloc[0])
+    assert project.image(image_id)["mpp"] == 10.0
+    project.add_annotation_type("car", "box")
+    project.add_annotations([{"image_id": image_id, "type": "car", "frame": f, "geometry": box(2 + 3 * k, 2, 4 + 3 * k, 4)}
+                             for f, n in [(0, 1), (1, 3), (2, 0)] for k in range(n)])
+    v = project.viewer(image_id)
+    shown = v.show_hpf_frame(at=(0, 0), area_mm2=0.04, types=["car"])  # 20 px a side at 10 µm / px
+    assert shown["side"] == pytest.approx(20) and shown["count"] == 1
+    v.frame = 1
+    assert v.hpf_frame["count"] == 3 and v._hpf["count"] == 3
+    v.frame = 2
+    assert v.hpf_frame["count"] == 0
+    v.close()

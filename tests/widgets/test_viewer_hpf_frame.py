@@ -98,3 +98,22 @@ def test_python_places_the_frame_where_densest_area_found_it(clustered):
     v.hide_hpf_frame()
     assert v.hpf_frame is None and "10 HPF" not in set(v.layers["name"]) and v._hpf == {}
     v.close()
+
+
+def test_the_store_count_follows_commits_while_the_frame_rests(clustered):
+    """Rows added inside the resting frame (by this kernel), then one deleted: the frame's count
+    is the store's after each commit, not the count of when it was placed."""
+    proj, image_id = clustered
+    v = proj.viewer(image_id)
+    shown = v.show_hpf_frame(types=["mitosis"], area_mm2=AREA)
+    before = shown["count"]
+    x0, y0, _, _ = shown["bounds"]
+    added = proj.add_annotations([{"image_id": image_id, "type": "mitosis", "geometry": box(x0 + 5 + 30 * k, y0 + 5, x0 + 25 + 30 * k, y0 + 25)}
+                                  for k in range(3)])
+    assert v.hpf_frame["count"] == before + 3 == store_count(proj, image_id, shown["bounds"])
+    assert v._hpf["count"] == before + 3  # what the browser shows while the frame rests
+    proj.delete_annotations(added[:1])
+    assert v.hpf_frame["count"] == before + 2
+    outside = proj.add_annotations({"image_id": image_id, "type": "cell", "geometry": "POINT (5 5)"})
+    assert outside and v.hpf_frame["count"] == before + 2  # a type it does not count
+    v.close()
