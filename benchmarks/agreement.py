@@ -10,7 +10,8 @@ shapely's intersection and union areas, the best free candidate taken (greedy). 
 on geometry already in memory, so it is given the read for free; ours is shown both ways.
 Review queue: ours is ``proj.review_queue``; the peer reads ``proj.annotations()`` and
 ``proj.verifications()`` and filters and sorts them in pandas.
-Prints each figure, the peer's, and the ratio peer / ours (> 1 means we are faster).
+Each figure is the best of three calls (two for the slow peer loop). Prints each figure, the
+peer's, and the ratio peer / ours (> 1 means we are faster).
 """
 
 from __future__ import annotations
@@ -31,6 +32,16 @@ def timed(fn):
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result
+
+
+def best(fn, rounds: int = 3):
+    """The fastest of ``rounds`` calls (the first pays for cold caches: whichever ran first looked
+    slower, which favoured the peer that ran second)."""
+    times, result = [], None
+    for _ in range(rounds):
+        t, result = timed(fn)
+        times.append(t)
+    return min(times), result
 
 
 def two_users(n: int, seed: int = 1):
@@ -98,9 +109,9 @@ def main() -> None:
                                                "xmin": boxes[:, 0], "ymin": boxes[:, 1],
                                                "xmax": boxes[:, 2], "ymax": boxes[:, 3]}))
 
-        t_ours, table = timed(lambda: proj.agreement(types="cell"))
-        t_match, found = timed(lambda: match("box", alice, bob, iou=0.5))
-        t_peer, tp_peer = timed(lambda: plain_loop(alice, bob))
+        t_ours, table = best(lambda: proj.agreement(types="cell"))
+        t_match, found = best(lambda: match("box", alice, bob, iou=0.5))
+        t_peer, tp_peer = best(lambda: plain_loop(alice, bob), rounds=2)
         tp = int(table["tp"].iloc[0])
         print(f"agreement, 2 users x {args.n:,} boxes")
         print(f"  exact-lab proj.agreement (store read + match): {t_ours:6.2f} s  tp={tp:,}")
@@ -122,8 +133,8 @@ def main() -> None:
             done = proj.verifications(user="alice")
             return anns[~anns["uuid"].isin(done["uuid"])].sort_values("score", ascending=False)
 
-        t_queue, queue = timed(lambda: proj.review_queue(types="proposal"))
-        t_peer_queue, peer = timed(peer_queue)
+        t_queue, queue = best(lambda: proj.review_queue(types="proposal"))
+        t_peer_queue, peer = best(peer_queue)
         assert len(queue) == len(peer) == args.n - args.n // 10
         print(f"review queue of {args.n:,} proposals ({args.n // 10:,} judged already)")
         print(f"  exact-lab proj.review_queue:                  {t_queue:6.2f} s  rows={len(queue):,}")

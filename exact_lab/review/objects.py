@@ -25,6 +25,19 @@ def read_objects(project, image_set=None, users=None, types=None, *, geometry: b
     # The store's query (so a collaboration mode's visibility applies) with only these columns:
     # annotations(as_relation=True) materialised every column, WKB and meta included, and the
     # selection was read from that copy (measured at 100,000 boxes per user: see docs/review.md).
+    query = objects_query(project, image_set, types, known)
+    columns = READ_COLUMNS + (", a.geometry" if geometry else "")
+    frame = project.sql(*query.select(columns)).to_arrow_table().to_pandas()
+    if users is not None:
+        users = [users] if isinstance(users, str) else list(users)
+        frame = frame[frame["creator"].isin(users)]
+    frame = with_names(project, frame, known)
+    frame["frame"] = frame["frame"].fillna(0).astype(np.int64)
+    return frame.reset_index(drop=True)
+
+
+def objects_query(project, image_set, types, known: pd.DataFrame):
+    """The store's annotation query (visibility rules applied) for a set and types."""
     query = project.annotation_query(image_set=image_set)
     if types is not None:
         # as literal ids: a type_id compared with a parameter (= ? or IN unnest(?)) read the lake
@@ -32,18 +45,17 @@ def read_objects(project, image_set=None, users=None, types=None, *, geometry: b
         # (DuckDB 1.5.5 with DuckLake, this machine, load 10-17); the ids are integers of the type table
         wanted = known.loc[known["name"].isin(type_names(project, types, known)), "type_id"].astype(int)
         query.where(f"a.type_id IN ({', '.join(str(int(t)) for t in wanted)})" if len(wanted) else "false")
-    columns = READ_COLUMNS + (", a.geometry" if geometry else "")
-    frame = project.sql(*query.select(columns)).to_arrow_table().to_pandas()
-    if users is not None:
-        users = [users] if isinstance(users, str) else list(users)
-        frame = frame[frame["creator"].isin(users)]
+    return query
+
+
+def with_names(project, frame: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
+    """``image``, ``type`` and ``vector_type`` mapped in from the small image and type tables."""
     by_id = known.set_index("type_id")
     frame.insert(4, "type", frame["type_id"].map(by_id["name"]))
     frame.insert(5, "vector_type", frame["type_id"].map(by_id["vector_type"]))
     images = project.images()[["image_id", "name"]].set_index("image_id")["name"]
     frame.insert(2, "image", frame["image_id"].map(images))
-    frame["frame"] = frame["frame"].fillna(0).astype(np.int64)
-    return frame.reset_index(drop=True)
+    return frame
 
 
 def type_names(project, types, known: pd.DataFrame | None = None) -> list[str]:

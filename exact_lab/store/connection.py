@@ -25,6 +25,7 @@ from .extensions import load_extension
 from .integrity import check_before_attach, check_data_files, write_marker
 from .stamp import CatalogCache, CatalogStamp
 from .turns import FileTurns, PostgresTurns
+from .util import sql_text
 
 T = TypeVar("T")
 
@@ -58,8 +59,7 @@ def _is_conflict(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.TransactionException) or any(word in text for word in _CONFLICT_WORDS)
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+_quote = sql_text
 
 
 class Store:

@@ -71,3 +71,13 @@ def test_second_opinion_needs_n_distinct_users_and_queues_others_work(review_pro
     assert table.loc[theirs, ["verified", "required", "accepted"]].tolist() == [2, 2, True]
     assert list(bob.review_queue(image_set="second", user="dave")["uuid"]) == [mine]  # accepted: off the queue
     bob.close()
+
+
+def test_a_user_name_with_a_quote_gets_a_queue(proposals):
+    """The queue writes the user into its query as a literal (faster over the lake than a parameter)."""
+    proj, _, uuids = proposals
+    other = xl.open_project(proj.location, user="o'brien")
+    other.verify(uuids[0])
+    assert list(other.review_queue()["uuid"]) == [uuids[3], uuids[2], uuids[1]]
+    assert other.review_queue(only_unverified=False).set_index("uuid").loc[uuids[0], "my_verdict"] is True
+    other.close()
