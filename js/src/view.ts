@@ -147,6 +147,9 @@ export class ViewerView {
     if (this.frameRequested) return;
     this.frameRequested = true;
     requestAnimationFrame(() => {
+      // the brush moves of this frame, painted at once (before the flag drops: painting asks for
+      // the frame being drawn)
+      this.model.painter.flush();
       this.frameRequested = false;
       this.scene.draw();
       this.chrome.update(this.scene);
