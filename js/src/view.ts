@@ -59,7 +59,10 @@ export class ViewerView {
     bindKeys(this.root, model);
     this.bindTraits();
     this.offs.push(model.on((e) => {
-      if (e === "camera") this.scene.cameraMoved();
+      // a brush stroke redraws the whole canvas every frame as panning does: the same dynamic
+      // resolution (software WebGL spends ~65 ms a frame sampling the slide and mask textures of
+      // a 848 x 678 canvas, ~20 ms at half resolution: docs/masks.md)
+      if (e === "camera" || e === "paint") this.scene.cameraMoved();
       if (e === "tool") this.focus(); // keys keep working after a click on a button
       this.requestFrame();
     }));
@@ -111,6 +114,10 @@ export class ViewerView {
 
   get lowRes(): boolean {
     return this.scene.lowRes;
+  }
+
+  get resolution(): number {
+    return this.scene.resolution;
   }
 
   /** The tiles the overview map shows as screened. */

@@ -60,6 +60,11 @@ export class Scene {
     return this.motion.lowRes;
   }
 
+  /** The resolution drawn now (1: device pixels; lower while the view moves or the brush paints). */
+  get resolution(): number {
+    return this.motion.resolution;
+  }
+
   /** A new slide or frame: no tiles until its source answers. */
   resetTiles(): void {
     this.source = null;
