@@ -14,8 +14,8 @@ import { Interaction } from "../tools/interaction";
 import type { Goto, ViewerWidgetModel } from "../widget-model";
 import { runAction } from "./actions";
 
-/** "render": something drawn changed; "camera": the view moved; "paint": the brush moved while
- * painting; "tool": the user chose a tool. */
+/** "render": something drawn changed; "camera": the view moved; "paint": a mask tool's drag
+ * (brush, fill outline, superpixel) moved; "tool": the user chose a tool. */
 export type ViewerEvent = "render" | "camera" | "paint" | "tool";
 
 /** The pointer on the canvas in screen pixels, before it is placed on the image. */
