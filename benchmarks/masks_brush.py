@@ -3,6 +3,9 @@ the same drag drawn with the brush (a 50 px radius, painting the mask tiles in v
 with the polygon tool's freehand drawing (the vector peer: a draft path redrawn every move), in
 one run on one page. Run through ``python benchmarks/masks.py --brush [--seconds 3]``.
 
+The resolution column is the canvas's resolution (fraction of device pixels) at the end of each
+drag: a brush stroke uses the moving view's dynamic resolution, the freehand draft does not.
+
 Frames are the viewer's own rendered frames (``v.frameTimes``, one per deck.gl render) during the
 drag; the pointer moves in real input events (Playwright over the DevTools protocol) as fast as
 the browser takes them, which is faster than a mouse reports (~125 Hz).
@@ -52,6 +55,7 @@ def drag(page, tool: str, seconds: float, centre: tuple[float, float]) -> dict:
         a = moves / 40.0
         m.move(cx + 250 * math.sin(a), cy + 120 * math.sin(2 * a))
         moves += 1
+    resolution = page.evaluate(f"() => {LATEST}.resolution")
     m.up()
     wall = time.perf_counter() - t0
     times = page.evaluate(f"(since) => {LATEST}.frameTimes.filter((t) => t > since)", start[0])
@@ -60,7 +64,7 @@ def drag(page, tool: str, seconds: float, centre: tuple[float, float]) -> dict:
     span = (times[-1] - times[0]) / 1000 if len(times) > 1 else float("nan")
     intervals = sorted(b - a for a, b in zip(times, times[1:]))
     return {"frames": len(times), "fps": (len(times) - 1) / span if len(times) > 1 else 0.0, "moves": moves,
-            "wall": wall, "p95_ms": intervals[int(0.95 * (len(intervals) - 1))] if intervals else float("nan")}
+            "wall": wall, "resolution": resolution, "p95_ms": intervals[int(0.95 * (len(intervals) - 1))] if intervals else float("nan")}
 
 
 def main(seconds: float = 3.0) -> int:
@@ -102,9 +106,11 @@ def main(seconds: float = 3.0) -> int:
     finally:
         lab.stop()
     print(f"brush painting in headless Chromium (software WebGL), {seconds:.0f} s drags, 1280 x 700 viewer at zoom 1")
-    print(f"{'':40}{'frames/s':>10}{'p95 frame ms':>14}{'moves':>8}")
-    print(f"{'brush, 50 px radius (mask tiles)':40}{brush['fps']:>10.1f}{brush['p95_ms']:>14.1f}{brush['moves']:>8}")
-    print(f"{'polygon freehand (vector draft path)':40}{vector['fps']:>10.1f}{vector['p95_ms']:>14.1f}{vector['moves']:>8}")
+    print(f"{'':40}{'frames/s':>10}{'p95 frame ms':>14}{'moves':>8}{'resolution':>12}")
+    for name, r in (("brush, 50 px radius (mask tiles)", brush), ("polygon freehand (vector draft path)", vector)):
+        print(f"{name:40}{r['fps']:>10.1f}{r['p95_ms']:>14.1f}{r['moves']:>8}{r['resolution']:>12.2f}")
+    print("(resolution: the canvas's, as a fraction of device pixels, at the drag's end; the brush, as")
+    print(" panning, draws at a lower one while it moves on a slow renderer: viewer/motion.ts)")
     print(f"brush / freehand frame rate: {brush['fps'] / vector['fps']:.2f}   (goal: brush >= 30 fps)")
     print(f"level-0 pixels painted and stored by the kernel: {painted:,}")
     return 0

@@ -59,7 +59,10 @@ export class ViewerView {
     bindKeys(this.root, model);
     this.bindTraits();
     this.offs.push(model.on((e) => {
-      if (e === "camera") this.scene.cameraMoved();
+      // a brush stroke redraws the whole canvas every frame as panning does: the same dynamic
+      // resolution (software WebGL spends ~65 ms a frame sampling the slide and mask textures of
+      // a 848 x 678 canvas, ~20 ms at half resolution: docs/masks.md)
+      if (e === "camera" || e === "paint") this.scene.cameraMoved();
       if (e === "tool") this.focus(); // keys keep working after a click on a button
       this.requestFrame();
     }));
@@ -113,6 +116,10 @@ export class ViewerView {
     return this.scene.lowRes;
   }
 
+  get resolution(): number {
+    return this.scene.resolution;
+  }
+
   /** The tiles the overview map shows as screened. */
   get screenedOnOverview(): number[] {
     return this.chrome.screenedOnOverview;
@@ -147,6 +154,9 @@ export class ViewerView {
     if (this.frameRequested) return;
     this.frameRequested = true;
     requestAnimationFrame(() => {
+      // the brush moves of this frame, painted at once (before the flag drops: painting asks for
+      // the frame being drawn)
+      this.model.painter.flush();
       this.frameRequested = false;
       this.scene.draw();
       this.chrome.update(this.scene);

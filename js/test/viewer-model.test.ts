@@ -247,3 +247,18 @@ test("a destroyed model stops listening to the traits", () => {
   m.destroy();
   assert.equal(model.listenerCount("change:tool"), before - 1);
 });
+
+test("a brush drag reports paint (drawn at the moving view's resolution); a plain hover does not", () => {
+  const types = [...TYPES, typeMeta(3, "tumour", "mask", { type_id: 9 })];
+  const { m, events } = viewer({ _types: types });
+  m.setTool("brush");
+  m.pointerMove(at(100, 100));
+  assert.ok(!events.includes("paint"));
+  m.pointerDown(at(100, 100), 0);
+  m.pointerMove(at(140, 120));
+  assert.ok(events.includes("paint"));
+  m.pointerUp(at(140, 120));
+  events.length = 0;
+  m.pointerMove(at(200, 200));
+  assert.ok(!events.includes("paint"));
+});

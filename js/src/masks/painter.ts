@@ -1,5 +1,5 @@
-// The brush, fill and superpixel tools: pointer input → paint at once in the browser (brush as it
-// moves, fill on release) and a message to the kernel on release (`mask_stroke`, `mask_polygon`,
+// The brush, fill and superpixel tools: pointer input → paint at once in the browser (brush at
+// each frame while it moves, fill on release) and a message to the kernel on release (`mask_stroke`, `mask_polygon`,
 // `superpixel_fill`). A left drag paints the current mask class, a right drag erases (class 0).
 // Knows the view only through `MaskHost`.
 import type { Camera } from "../camera";
@@ -28,6 +28,8 @@ export interface MaskHost {
 
 export class MaskPainter {
   private stroke: { tool: MaskTool; value: number; points: number[]; radius: number } | null = null;
+  /** flat index of the stroke's last painted vertex: moves since are painted at the next frame */
+  private paintedTo = 0;
 
   constructor(private host: MaskHost) {}
 
@@ -51,6 +53,7 @@ export class MaskPainter {
     }
     const value = erase ? 0 : (type!.type_id as number);
     this.stroke = { tool, value, points: [p.x, p.y], radius: this.host.radius() };
+    this.paintedTo = 0;
     if (tool === "brush") this.paint(0);
   }
 
@@ -63,7 +66,16 @@ export class MaskPainter {
     const minStep = 1 / this.host.camera.scale;
     if (Math.hypot(p.x - s.points[n - 2], p.y - s.points[n - 1]) < minStep) return;
     s.points.push(p.x, p.y);
-    if (s.tool === "brush") this.paint(n - 2);
+  }
+
+  /** Paint the brush segments added since the last call, as one polyline: called once per
+   * animation frame, as the pointer sends several moves a frame and each paint marks textures to
+   * upload. The pixels are the same as one segment at a time (a pixel is in if any segment is near). */
+  flush(): void {
+    const s = this.stroke;
+    if (!s || s.tool !== "brush" || s.points.length - 2 <= this.paintedTo) return;
+    this.paint(this.paintedTo);
+    this.paintedTo = s.points.length - 2;
   }
 
   up(p: Pointer): void {
@@ -83,6 +95,7 @@ export class MaskPainter {
   }
 
   private finish(): void {
+    this.flush();
     const s = this.stroke;
     this.stroke = null;
     this.host.tiles.active = null;

@@ -4,6 +4,7 @@
 import type { MaskTileReplyMsg, TypeMeta } from "../protocol";
 import type { ViewerWidgetModel } from "../widget-model";
 import { ClassColors } from "./colors";
+import { DirtyLog } from "./dirty";
 import { Dirty, LabelTarget, paintPolygon, paintStroke } from "./raster";
 
 /** The kernel's tile size (exact_lab/masks/tiles.py TILE). */
@@ -21,8 +22,8 @@ export interface MaskTile {
   height: number;
   labels: Uint8Array | Uint16Array | null;
   rgba: Uint8ClampedArray<ArrayBuffer> | null;
-  /** a new object after each change: deck.gl uploads the texture again when it differs */
-  image: ImageData | null;
+  /** the boxes of `rgba` changed, by version: each view uploads only those to its texture */
+  changes: DirtyLog;
   /** any labelled pixel: empty tiles are not drawn */
   any: boolean;
   loading: boolean;
@@ -129,7 +130,7 @@ export class MaskTiles {
       if (!dirty) continue;
       this.colors.paint(t.labels, t.width, t.rgba, dirty);
       t.any = t.any || value !== 0;
-      t.image = new ImageData(t.rgba, t.width, t.height);
+      t.changes.mark(dirty);
     }
     this.changed();
   }
@@ -180,7 +181,7 @@ export class MaskTiles {
     t.any = any;
     if (any) this.colors.paint(t.labels, t.width, t.rgba, [0, 0, t.width, t.height]);
     else t.rgba.fill(0);
-    t.image = new ImageData(t.rgba, t.width, t.height);
+    t.changes.mark("all");
   }
 
   private tile(frame: number, level: number, col: number, row: number, w: number, h: number): MaskTile {
@@ -190,7 +191,7 @@ export class MaskTiles {
       const span = MASK_TILE << level;
       const width = Math.ceil((Math.min(w, (col + 1) * span) - col * span) / (1 << level));
       const height = Math.ceil((Math.min(h, (row + 1) * span) - row * span) / (1 << level));
-      t = { key: k, frame, level, col, row, width, height, labels: null, rgba: null, image: null, any: false, loading: false, stale: false, used: 0 };
+      t = { key: k, frame, level, col, row, width, height, labels: null, rgba: null, changes: new DirtyLog(), any: false, loading: false, stale: false, used: 0 };
       this.tiles.set(k, t);
     }
     return t;

@@ -14,8 +14,9 @@ import { Interaction } from "../tools/interaction";
 import type { Goto, ViewerWidgetModel } from "../widget-model";
 import { runAction } from "./actions";
 
-/** "render": something drawn changed; "camera": the view moved; "tool": the user chose a tool. */
-export type ViewerEvent = "render" | "camera" | "tool";
+/** "render": something drawn changed; "camera": the view moved; "paint": a mask tool's drag
+ * (brush, fill outline, superpixel) moved; "tool": the user chose a tool. */
+export type ViewerEvent = "render" | "camera" | "paint" | "tool";
 
 /** The pointer on the canvas in screen pixels, before it is placed on the image. */
 export interface ScreenPointer {
@@ -234,6 +235,7 @@ export class ViewerModel {
     this.cursor = this.pointer(s);
     if (this.painter.active) {
       this.painter.move(this.cursor);
+      this.emit("paint");
       this.emit("render");
       return;
     }

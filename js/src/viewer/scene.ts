@@ -4,7 +4,9 @@ import { Deck, OrthographicView } from "@deck.gl/core";
 import type { Layer } from "@deck.gl/core";
 import { AnnotationRenderer } from "../render/annotations";
 import { draftLayers } from "../render/draft";
+import type { Texture } from "@luma.gl/core";
 import { brushCursorLayer, maskLayers, superpixelLayer } from "../render/mask";
+import { lumaSink, MaskTextures } from "../render/mask-textures";
 import { slideLayer, TileStats } from "../render/tiles";
 import type { TileSource } from "../transport/tiles";
 import type { ViewerModel } from "./model";
@@ -21,6 +23,8 @@ export class Scene {
   readonly frameTimes: number[] = [];
   private deck: Deck<OrthographicView>;
   private motion: MotionResolution;
+  /** this view's textures of the mask tiles (once deck.gl has its device) */
+  private maskTextures: MaskTextures<Texture> | null = null;
 
   constructor(parent: HTMLDivElement, private model: ViewerModel, private requestFrame: () => void) {
     const session = model.session;
@@ -38,17 +42,27 @@ export class Scene {
       deviceProps: { webgl: { antialias: false, depth: false, preserveDrawingBuffer: false } },
       getCursor: () => model.cursorStyle(),
       onAfterRender: () => this.afterRender(),
+      onDeviceInitialized: (device) => {
+        this.maskTextures = new MaskTextures(lumaSink(device));
+        requestFrame();
+      },
       onError: (err: Error) => session.message(`rendering failed: ${err.message}`, "error"),
     });
   }
 
   destroy(): void {
     this.motion.destroy();
+    this.maskTextures?.destroy();
     this.deck.finalize();
   }
 
   get lowRes(): boolean {
     return this.motion.lowRes;
+  }
+
+  /** The resolution drawn now (1: device pixels; lower while the view moves or the brush paints). */
+  get resolution(): number {
+    return this.motion.resolution;
   }
 
   /** A new slide or frame: no tiles until its source answers. */
@@ -72,7 +86,7 @@ export class Scene {
     if (meta) {
       const s = m.session;
       const tiles = s.masks.visible(m.frame, m.painter.level(), view.bounds, [meta.width, meta.height]);
-      layers.push(...maskLayers(tiles, m.widget.get("mask_opacity") ?? 0.5));
+      if (this.maskTextures) layers.push(...maskLayers(tiles, m.widget.get("mask_opacity") ?? 0.5, this.maskTextures));
       layers.push(...superpixelLayer(s.superpixels));
     }
     const show = m.annotationsVisible;
