@@ -135,3 +135,64 @@ def test_without_the_extension_tiles_come_over_the_comm_and_the_status_line_says
     finally:
         kernel.close()
         context.close()
+
+
+# -- Voilà: a review notebook for a reviewer who does not code ------------------------------------
+REVIEW = """
+import exact_lab as xl, pandas as pd, shapely
+proj = xl.open_project("review-project", user="reviewer")
+proj.add_annotation_type("proposal", "box")
+iid = int(proj.add_images(["slides/CMU-1-Small-Region.svs"])["image_id"][0])
+proj.add_annotations(pd.DataFrame({"image_id": iid, "type": "proposal", "creator": "model", "score": [0.9, 0.6],
+                                   "geometry": [shapely.box(300 + 500 * i, 600, 380 + 500 * i, 660) for i in range(2)]}))
+v = proj.viewer(iid, height="460px")
+v.review(proj.review_queue(types="proposal"))
+v
+"""
+
+
+@pytest.fixture(scope="module")
+def voila_server(tmp_path_factory, small_svs):
+    pytest.importorskip("voila", reason="Voilà is not installed (the test extra has it)")
+    server = serve(tmp_path_factory, small_svs, "voila", app="jupyter_server")
+    (server.root / "review.ipynb").write_text(notebook_json(REVIEW))
+    yield server
+    server.stop()
+
+
+def test_voila_serves_a_review_notebook_whose_verdict_keys_reach_the_store(voila_server, browser):
+    """Voilà as an extension of the same Jupyter server: the page shows only outputs (no code), the
+    viewer's tiles and metadata come from the exact-lab routes, and v / r record verdicts."""
+    import exact_lab as xl
+
+    server = voila_server
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}voila/render/review.ipynb?token={server.token}", timeout=180_000)
+        page.wait_for_function(
+            "() => { const v = [...(globalThis.__exactLabViewers ?? [])].at(-1);"
+            " return v && v.root.isConnected && v.session.store.complete && v.tileStats.loaded > 0; }",
+            timeout=180_000)
+        assert page.locator(".jp-InputArea, .CodeMirror, .cm-editor").count() == 0  # outputs only
+        status = page.locator(".xl-root .xl-status").last
+        assert "tiles: server" in status.inner_text()
+        fetched = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
+        assert any("/exact-lab/dz/" in u for u in fetched) and any("/exact-lab/info/" in u for u in fetched)
+        page.wait_for_function("() => [...globalThis.__exactLabViewers].at(-1).root.querySelector('.xl-status')"
+                               ".innerText.includes('review 1/2')", timeout=20_000)
+        page.evaluate("() => [...globalThis.__exactLabViewers].at(-1).root.focus()")
+        page.keyboard.press("v")
+        page.wait_for_function("() => [...globalThis.__exactLabViewers].at(-1).root.querySelector('.xl-status')"
+                               ".innerText.includes('review 2/2')", timeout=20_000)
+        page.keyboard.press("r")
+        page.wait_for_function("() => [...globalThis.__exactLabViewers].at(-1).root.querySelector('.xl-status')"
+                               ".innerText.includes('(end)')", timeout=20_000)
+    finally:
+        context.close()
+    proj = xl.open_project(server.root / "review-project", user="checker", read_only=True)
+    try:
+        verdicts = proj.verifications(user="reviewer").merge(proj.annotations()[["uuid", "score"]], on="uuid")
+        assert sorted(zip(verdicts["score"], verdicts["verified"])) == [(0.6, False), (0.9, True)]
+    finally:
+        proj.close()
