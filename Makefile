@@ -47,7 +47,7 @@ js-test: setup
 	cd js && npm test
 
 test: setup lint js-test
-	$(PY) -m pytest -ra
+	$(PY) -m pytest -ra --durations=30
 
 test-fast: setup
 	$(PY) -m pytest -ra -m "not browser and not slow"
