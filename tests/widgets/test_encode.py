@@ -84,3 +84,27 @@ def test_single_shapes_round_trip(geom, hint):
     kind, coords, rings = encode.shape_of(geom, hint)
     back = encode.geometry_of(kind, coords, rings)
     assert shapely.equals(back, geom)
+
+
+def test_polygons_without_holes_read_in_one_pass_give_the_general_columns():
+    """The one-pass read of hole-free polygons (and no split when nothing is multi-part) gives the
+    columns the ring-by-ring read gives."""
+    from shapely.geometry import MultiPolygon, Polygon
+
+    rng = np.random.default_rng(4)
+    cells = list(shapely.buffer(shapely.points(rng.uniform(0, 500, 40), rng.uniform(0, 500, 40)), 6, quad_segs=4))
+    holed = Polygon([(0, 0), (50, 0), (50, 50), (0, 50)], [[(10, 10), (20, 10), (20, 20)]])
+    multi = MultiPolygon([cells[0], cells[1]])
+    for geoms in (cells, cells + [holed], cells + [multi, holed]):
+        (got,) = [c for c in encode.geometry_columns(np.array(geoms, dtype=object), "polygon")]
+        parts, idx = shapely.get_parts(np.array(geoms, dtype=object), return_index=True)
+        rings, ring_geom = shapely.get_rings(parts, return_index=True)
+        coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
+        counts = np.bincount(ring_idx, minlength=len(rings))
+        keep = np.ones(len(coords), bool)
+        keep[np.cumsum(counts) - 1] = False  # rings are drawn as loops: no closing vertex
+        assert got.rows.tolist() == idx.tolist()
+        assert np.array_equal(got.coords, coords[keep])
+        assert got.offsets.tolist() == [0, *np.cumsum(counts - 1).tolist()]
+        assert got.geom_offsets.tolist() == [0, *np.cumsum(np.bincount(ring_geom, minlength=len(parts))).tolist()]
+        assert np.array_equal(got.bounds, shapely.bounds(parts))
