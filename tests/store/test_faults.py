@@ -318,11 +318,23 @@ def test_a_writer_killed_mid_batch_leaves_whole_batches(tmp_path, small_svs):
     rng = random.Random(9)
     script = Path(__file__).with_name("writer_process.py")
     done_adds, done_moves = set(), set()
+
+    def start(run: int) -> subprocess.Popen:
+        # started one run ahead: the next writer imports exact_lab (2-4 s) while this one writes,
+        # and opens the project only when told, so one writer at a time is killed mid-batch
+        return subprocess.Popen([sys.executable, str(script), "until-killed", str(location), f"r{run}",
+                                 str(image_id), str(run), "--wait"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                text=True)
+
+    upcoming = start(0)
     for run in range(KILLS):
-        writer = subprocess.Popen([sys.executable, str(script), "until-killed", str(location), f"r{run}",
-                                   str(image_id), str(run)], stdout=subprocess.PIPE, text=True)
+        writer = upcoming
+        writer.stdin.write("go\n")
+        writer.stdin.flush()
         first = writer.stdout.readline()  # opened, first batch begun
         assert first.startswith("begin"), first
+        if run + 1 < KILLS:
+            upcoming = start(run + 1)
         time.sleep(rng.uniform(0.0, 1.5))  # anywhere in the first few batches
         writer.send_signal(signal.SIGKILL)
         out, _ = writer.communicate()

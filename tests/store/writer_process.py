@@ -58,7 +58,7 @@ def single_rows(location: str, data: str, user: str, image_id: int, count: int, 
                    "total": time.perf_counter() - start}, handle)
 
 
-def until_killed(location: str, run: str, image_id: int, seed: int) -> None:
+def until_killed(location: str, run: str, image_id: int, seed: int, wait_for_go: bool = False) -> None:
     """Commit batches until killed (test_faults' SIGKILL test): batch ``b`` adds rows described
     ``run:b:size:i``; every third batch instead moves all rows of an earlier batch by 1000 px.
     Says ``begin`` / ``done`` on stdout around each commit."""
@@ -67,6 +67,8 @@ def until_killed(location: str, run: str, image_id: int, seed: int) -> None:
     import exact_lab as xl
 
     rng = random.Random(seed)
+    if wait_for_go:  # started ahead, imports done: open the project when told
+        sys.stdin.readline()
     proj = xl.open_project(location, user=f"killed-{run}")
     added: list[list[str]] = []
     for b in range(10_000):
@@ -87,8 +89,8 @@ def until_killed(location: str, run: str, image_id: int, seed: int) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1] == "until-killed":
-        location, run, image_id, seed = sys.argv[2:]
-        until_killed(location, run, int(image_id), int(seed))
+        location, run, image_id, seed = sys.argv[2:6]
+        until_killed(location, run, int(image_id), int(seed), wait_for_go=sys.argv[6:] == ["--wait"])
         sys.exit(0)
     if sys.argv[1] == "single":
         location, data, user, image_id, count, every, out = sys.argv[2:]
