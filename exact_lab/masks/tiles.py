@@ -100,14 +100,14 @@ def encode_tile(tile: np.ndarray) -> bytes | None:
     narrow = tile.max() < 256
     data = np.ascontiguousarray(tile, dtype=np.uint8 if narrow else np.uint16)
     flat = data.reshape(-1)
-    starts = np.flatnonzero(np.diff(flat) != 0) + 1
-    row_starts = np.arange(TILE, TILE * TILE, TILE)
-    starts = np.union1d(starts, row_starts)
-    runs = len(starts) + 1
+    begins = np.empty(flat.shape, dtype=bool)  # a run begins where the value changes or a row does
+    np.not_equal(flat[1:], flat[:-1], out=begins[1:])
+    begins[::TILE] = True
+    starts = np.flatnonzero(begins)
+    runs = len(starts)
     raw = (_RAW8 if narrow else _RAW16) + _compressor.compress(data.tobytes()) if runs > _RUNS_SURE else None
     if runs > _RUNS_MAX:
         return raw
-    starts = np.concatenate(([0], starts))
     values = flat[starts]
     lengths = np.diff(np.append(starts, TILE * TILE)).astype(np.uint16)
     planes = [] if narrow else [(values >> 8).astype(np.uint8)]
