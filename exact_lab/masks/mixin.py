@@ -74,8 +74,8 @@ class MasksMixin:
         if region is not None:
             x0, y0, x1, y1 = _check_region(region, width, height)
             lk_box = (x0 // scale, y0 // scale, -(-x1 // scale), -(-y1 // scale))
-            with self._store.lock:
-                return read_region(self._store.con, image_id, frame, level, lk_box, snapshot)
+            with self._store.small_reads() as con:
+                return read_region(con, image_id, frame, level, lk_box, snapshot)
         return _lazy_mask(self, image_id, frame, level, -(-width // scale), -(-height // scale), snapshot)
 
     def watch_masks(self, image, callback, *, schedule=None):

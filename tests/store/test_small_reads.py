@@ -1,0 +1,33 @@
+"""The store's connection for small committed reads: its own single-threaded DuckDB instance on the
+same catalog, which sees each commit as soon as it is made, also time travel, and closes with the store."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+
+def test_small_reads_see_each_commit_at_once_and_time_travel(project):
+    store = project._store
+    store.run_transaction(lambda con: con.execute("INSERT INTO project_info VALUES ('probe', 'one')"))
+    first = store.current_snapshot()
+    with store.small_reads() as con:
+        assert con.execute("SELECT value FROM project_info WHERE key = 'probe'").fetchall() == [("one",)]
+        assert int(con.execute("SELECT current_setting('threads')").fetchone()[0]) == 1
+    store.run_transaction(lambda con: con.execute("UPDATE project_info SET value = 'two' WHERE key = 'probe'"))
+    with store.small_reads() as con:
+        assert con.execute("SELECT value FROM project_info WHERE key = 'probe'").fetchall() == [("two",)]
+        old = con.execute(f"SELECT value FROM project_info AT (VERSION => {first}) WHERE key = 'probe'").fetchall()
+        assert old == [("one",)]
+
+
+def test_small_reads_refuse_writes_and_close_with_the_store(tmp_path):
+    import exact_lab as xl
+
+    proj = xl.open_project(tmp_path / "p", user="ann")
+    with proj._store.small_reads() as con:
+        with pytest.raises(duckdb.Error, match="(?i)read.only"):
+            con.execute("INSERT INTO project_info VALUES ('x', 'y')")
+    proj.close()
+    with pytest.raises(duckdb.Error):
+        con.execute("SELECT 1")
