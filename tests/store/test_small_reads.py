@@ -31,3 +31,22 @@ def test_small_reads_refuse_writes_and_close_with_the_store(tmp_path):
     proj.close()
     with pytest.raises(duckdb.Error):
         con.execute("SELECT 1")
+
+
+def test_small_reads_on_a_team_catalog_see_a_mask_written_at_once(team_catalog, small_svs):
+    import numpy as np
+
+    import exact_lab as xl
+
+    url, data = team_catalog
+    proj = xl.open_project(url, data=data, user="ann")
+    try:
+        tumour = proj.add_annotation_type("tumour", "mask")
+        image_id = int(proj.add_images([small_svs])["image_id"].iloc[0])
+        block = np.full((600, 700), tumour, np.uint8)
+        proj.set_mask(image_id, block, offset=(300, 400))
+        assert np.array_equal(proj.mask(image_id, region=(300, 400, 1000, 1000)), block)
+        proj.set_mask(image_id, np.zeros((600, 700), np.uint8), offset=(300, 400))
+        assert not proj.mask(image_id, region=(300, 400, 1000, 1000)).any()
+    finally:
+        proj.close()
