@@ -16,6 +16,8 @@ from .errors import CatalogDamagedError, ExactLabError, ProjectLocationError
 from .masks.files import MaskFilesMixin
 from .masks.mixin import MasksMixin
 from .masks.progress import ProgressMixin
+from .masks.tilestore import TABLE as MASK_TABLE
+from .masks.tilestore import TABLE_OPTIONS as MASK_TABLE_OPTIONS
 from .measure.mixin import MeasureMixin
 from .review.mixin import ReviewMixin
 from .store.annotations import AnnotationsMixin
@@ -95,6 +97,9 @@ class Project(
             # Small row groups: a viewport query reads only the few whose min/max cover it.
             con.execute(f"CALL {LAKE}.set_option('parquet_row_group_size', {ANNOTATION_ROW_GROUP}, "
                         "table_name => 'annotations')")
+            for option, value in MASK_TABLE_OPTIONS.items():
+                literal = value if isinstance(value, int) else f"'{value}'"
+                con.execute(f"CALL {LAKE}.set_option('{option}', {literal}, table_name => '{MASK_TABLE}')")
 
         try:
             self._store.run_transaction(work, author=self.user, message="create project")

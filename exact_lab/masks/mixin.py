@@ -74,8 +74,8 @@ class MasksMixin:
         if region is not None:
             x0, y0, x1, y1 = _check_region(region, width, height)
             lk_box = (x0 // scale, y0 // scale, -(-x1 // scale), -(-y1 // scale))
-            with self._store.lock:
-                return read_region(self._store.con, image_id, frame, level, lk_box, snapshot)
+            with self._store.small_reads() as con:
+                return read_region(con, image_id, frame, level, lk_box, snapshot)
         return _lazy_mask(self, image_id, frame, level, -(-width // scale), -(-height // scale), snapshot)
 
     def watch_masks(self, image, callback, *, schedule=None):
@@ -223,10 +223,17 @@ class MasksMixin:
         return self._write(work, f"clear mask of image {image_id}")
 
     def _check_classes(self, values: np.ndarray) -> None:
-        present = {int(v) for v in np.unique(values)} - {0}
-        if not present:
+        if not values.size:
+            return
+        lo, hi = int(values.min()), int(values.max())
+        if hi == 0:
             return
         allowed = set(int(t) for t in self.mask_classes()["type_id"])
+        # min and max first (0.5 ms on a 4,096 px block): when every index between them is a
+        # mask type, nothing else can be wrong; np.unique took 0.09-0.17 s of a ~0.4 s set_mask
+        if set(range(max(lo, 1), hi + 1)) <= allowed:
+            return
+        present = {int(v) for v in np.unique(values)} - {0}
         wrong = sorted(present - allowed)
         if wrong:
             raise UnknownTypeError(

@@ -20,10 +20,25 @@ from .tiles import TILE, MaskOp, blank, decode_tile, downsample, encode_tile, to
 TABLE = "mask_tiles"
 # Tile column and row packed into one BIGINT key, so a set of tiles is one list parameter.
 _KEY_SHIFT = 1 << 24  # tile_x is INT32 in the table: the key is computed as BIGINT (tile_x >= 128 overflowed)
+_LEVEL_SHIFT = 1 << 48  # (level, tile_x, tile_y) in one BIGINT: tile_x * 2**24 + tile_y < 2**48
+_LEVEL_KEY = f"level::BIGINT * {_LEVEL_SHIFT} + tile_x::BIGINT * {_KEY_SHIFT} + tile_y"
+
+# DuckLake settings of the table (set when a project is created, project._ensure_schema):
+# - a commit of more than 16 rows (a set_mask over a few tiles, with its pyramid) goes to a
+#   Parquet file of its own instead of the catalog: inlined tile bytes left the SQLite catalog
+#   7.7 MB large (its free pages) after maintain() had moved them to Parquet, doubling the
+#   folder at 40k x 32k; a brush stroke (1 to 4 tiles and their parents) stays inlined.
+# - no Parquet compression: the tile bytes are zstd already.
+# (A row-group size of 64 rows was tried: DuckDB kept one row group per insert, 86 to 90 rows.)
+TABLE_OPTIONS = {"data_inlining_row_limit": 16, "parquet_compression": "uncompressed"}
 
 
 def pack(tile_xy) -> int:
     return int(tile_xy[0]) * _KEY_SHIFT + int(tile_xy[1])
+
+
+def pack_level(level: int, tile_xy) -> int:
+    return int(level) * _LEVEL_SHIFT + pack(tile_xy)
 
 
 def _at(snapshot: int | None) -> str:
@@ -49,28 +64,45 @@ def read_tiles(con, image_id: int, frame: int, level: int, keys=None, *, bounds=
     return {(int(x), int(y)): bytes(data) for x, y, data in rows}
 
 
+def read_level_tiles(con, image_id: int, frame: int, keys) -> dict[tuple[int, tuple[int, int]], bytes]:
+    """Stored bytes of the tiles ``keys`` ((level, tile_xy) pairs, any levels) in one query."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    rows = con.execute(
+        f"SELECT level, tile_x, tile_y, data FROM {TABLE} WHERE image_id = ? AND frame = ? "
+        f"AND {_LEVEL_KEY} IN (SELECT unnest(?::BIGINT[]))",
+        [int(image_id), int(frame), [pack_level(lv, k) for lv, k in keys]]).fetchall()
+    return {(int(lv), (int(x), int(y))): bytes(data) for lv, x, y, data in rows}
+
+
 def write_tiles(con, image_id: int, frame: int, level: int, tiles: dict, user: str) -> None:
-    """Replace the tiles ``{tile_xy: array}``; an all-zero tile is deleted, not stored."""
-    if not tiles:
+    """Replace the tiles ``{tile_xy: array}`` of one level; an all-zero tile is deleted, not stored."""
+    write_levels(con, image_id, frame, {level: tiles}, user)
+
+
+def write_levels(con, image_id: int, frame: int, levels: dict, user: str) -> None:
+    """Replace the tiles ``{level: {tile_xy: array}}`` with one DELETE and one INSERT, so a
+    set_mask and its whole pyramid are one data file (and one delete file) of the snapshot,
+    not one per level; an all-zero tile is deleted, not stored."""
+    keys = [pack_level(lv, k) for lv, tiles in levels.items() for k in tiles]
+    if not keys:
         return
-    con.execute(
-        f"DELETE FROM {TABLE} WHERE image_id = ? AND frame = ? AND level = ? "
-        f"AND tile_x::BIGINT * {_KEY_SHIFT} + tile_y IN (SELECT unnest(?::BIGINT[]))",
-        [int(image_id), int(frame), int(level), [pack(k) for k in tiles]],
-    )
-    # Row order (tile row, then column) keeps a region's tiles in few Parquet row groups.
-    encoded = [(k, encode_tile(t)) for k, t in sorted(tiles.items(), key=lambda kv: (kv[0][1], kv[0][0]))]
-    encoded = [(k, d) for k, d in encoded if d is not None]
+    con.execute(f"DELETE FROM {TABLE} WHERE image_id = ? AND frame = ? AND {_LEVEL_KEY} IN (SELECT unnest(?::BIGINT[]))",
+                [int(image_id), int(frame), keys])
+    # Row order (level, tile row, column) keeps a region's tiles in few Parquet row groups.
+    encoded = [(lv, k, encode_tile(t)) for lv, tiles in levels.items() for k, t in tiles.items()]
+    encoded = sorted(((lv, k, d) for lv, k, d in encoded if d is not None), key=lambda e: (e[0], e[1][1], e[1][0]))
     if not encoded:
         return
     n = len(encoded)
     table = pa.table({
         "image_id": pa.array([int(image_id)] * n, pa.int64()),
         "frame": pa.array([int(frame)] * n, pa.int32()),
-        "level": pa.array([int(level)] * n, pa.int32()),
-        "tile_x": pa.array([k[0] for k, _ in encoded], pa.int32()),
-        "tile_y": pa.array([k[1] for k, _ in encoded], pa.int32()),
-        "data": pa.array([d for _, d in encoded], pa.binary()),
+        "level": pa.array([lv for lv, _, _ in encoded], pa.int32()),
+        "tile_x": pa.array([k[0] for _, k, _ in encoded], pa.int32()),
+        "tile_y": pa.array([k[1] for _, k, _ in encoded], pa.int32()),
+        "data": pa.array([d for _, _, d in encoded], pa.binary()),
         "editor": pa.array([user] * n, pa.string()),
         "updated_at": pa.array([utcnow()] * n, pa.timestamp("us")),
     })
@@ -96,8 +128,8 @@ def apply_ops(con, ops: list[MaskOp], sizes: dict[int, tuple[int, int]], user: s
             for k in op.tile_keys():
                 tiles[k] = op.apply(k, tiles[k])
         changed = {k: t for k, t in tiles.items() if not _same(t, stored.get(k))}
-        write_tiles(con, image_id, frame, 0, changed, user)
-        update_pyramid(con, image_id, frame, changed, sizes[image_id], user)
+        levels = {0: changed, **pyramid_above(con, image_id, frame, changed, sizes[image_id])}
+        write_levels(con, image_id, frame, levels, user)
         touched[(image_id, frame)] = set(changed)
     return touched
 
@@ -106,29 +138,36 @@ def _same(tile: np.ndarray, data: bytes | None) -> bool:
     return (not tile.any()) if data is None else np.array_equal(tile, decode_tile(data))
 
 
-def update_pyramid(con, image_id: int, frame: int, level0: dict, size: tuple[int, int], user: str) -> None:
-    """Rebuild the parents of the changed level-0 tiles ``level0`` ({tile_xy: array}), level by
-    level up to the top, reading unchanged siblings from the store."""
-    below = level0
-    for level in range(1, top_level(*size) + 1):
+def pyramid_above(con, image_id: int, frame: int, level0: dict, size: tuple[int, int]) -> dict:
+    """The parents of the changed level-0 tiles ``level0`` ({tile_xy: array}) at every level up
+    to the top, {level: {tile_xy: array}}, with their unchanged siblings read from the store in
+    one query (which siblings are needed follows from the level-0 keys alone)."""
+    top = top_level(*size)
+    changed_keys = {0: set(level0)}
+    for level in range(1, top + 1):
+        changed_keys[level] = {(x // 2, y // 2) for x, y in changed_keys[level - 1]}
+    siblings = [(level - 1, (2 * px + dx, 2 * py + dy))
+                for level in range(1, top + 1) for px, py in changed_keys[level]
+                for dy in (0, 1) for dx in (0, 1) if (2 * px + dx, 2 * py + dy) not in changed_keys[level - 1]]
+    stored = read_level_tiles(con, image_id, frame, siblings) if level0 else {}
+    out, below = {}, level0
+    for level in range(1, top + 1):
         if not below:
-            return
-        parents = sorted({(x // 2, y // 2) for x, y in below})
-        needed = [(2 * px + dx, 2 * py + dy) for px, py in parents for dy in (0, 1) for dx in (0, 1)]
-        stored = read_tiles(con, image_id, frame, level - 1, [k for k in needed if k not in below])
+            break
         current = {}
-        for px, py in parents:
+        for px, py in sorted(changed_keys[level]):
             children = {}
             for dy in (0, 1):
                 for dx in (0, 1):
                     key = (2 * px + dx, 2 * py + dy)
                     if key in below:
                         children[(dx, dy)] = below[key]
-                    elif key in stored:
-                        children[(dx, dy)] = decode_tile(stored[key])
+                    elif (level - 1, key) in stored:
+                        children[(dx, dy)] = decode_tile(stored[(level - 1, key)])
             current[(px, py)] = downsample(children) if children else blank()
-        write_tiles(con, image_id, frame, level, current, user)
+        out[level] = current
         below = current
+    return out
 
 
 def read_region(con, image_id: int, frame: int, level: int, lk_box, snapshot: int | None = None) -> np.ndarray:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..store.connection import LAKE
 from .tiles import decode_tile
-from .tilestore import TABLE, read_tiles, write_tiles
+from .tilestore import TABLE, read_tiles, write_levels
 
 DIFF_COLUMNS = ["image_id", "frame", "type_id", "pixels_added", "pixels_removed", "tiles"]
 
@@ -61,10 +61,12 @@ def mask_diff(con, sa: int, sb: int, image_id: int | None = None) -> pd.DataFram
 def restore_masks(con, snapshot: int, user: str) -> int:
     """Inside a transaction: every tile changed since ``snapshot`` (any level) as it was then."""
     now = int(con.execute(f"SELECT id FROM {LAKE}.current_snapshot()").fetchone()[0])
+    by_image: dict[tuple[int, int], dict] = defaultdict(dict)
     count = 0
     for (img, frame, level), keys in changed_tiles(con, min(snapshot, now), max(snapshot, now), None, None).items():
         old = read_tiles(con, img, frame, level, keys, snapshot=snapshot)
-
-        write_tiles(con, img, frame, level, {k: decode_tile(old.get(k)) for k in keys}, user)
+        by_image[(img, frame)][level] = {k: decode_tile(old.get(k)) for k in keys}
         count += len(keys)
+    for (img, frame), levels in by_image.items():  # every level of an image in one statement pair
+        write_levels(con, img, frame, levels, user)
     return count
