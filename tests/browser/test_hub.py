@@ -131,10 +131,8 @@ def test_alice_draws_a_box_and_bob_sees_it_within_two_seconds(pages):
     committed = bob.kernel.value("proj.snapshots().iloc[-1]['snapshot_time'].timestamp()")
     TIMES["alice's box in bob's viewer"] = delay
     TIMES["of which until alice's commit"] = committed - wall0
-    # The goal is 2 s and is NOT met with the store's defaults (docs/deploy.md): edits are batched
-    # for 1 s before a commit (~0.2 s on PostgreSQL), other kernels poll the catalog once a second
-    # and read the change (~0.3 s): 2.5-3.5 s on a quiet machine, 6-7 s when 8 test runs share its
-    # 2 cores. The wait above (15 s) fails a watch that does not work; the figure is printed.
+    # The goal is 2 s: 1.18 s on a quiet machine (docs/deploy.md), 3.2 s under a load average of ~12;
+    # the figure is printed, not asserted. The wait above (15 s) fails a watch that does not work.
     print(f"\nalice's box reached bob's viewer in {delay:.2f} s (goal 2 s), {committed - wall0:.2f} s of it until the commit")
     row = bob.kernel.value("proj.annotations(image=iid).iloc[-1][['creator', 'xmin', 'xmax']].tolist()")
     assert row[0] == "alice" and abs(row[1] - 950) < 2 and abs(row[2] - 1050) < 2, row
