@@ -96,7 +96,7 @@ class Store:
         self.stamp = self._stamp(read_only)
         self.cache = CatalogCache(self.stamp)
         if self.root is not None:
-            check_data_files(self.root / CATALOG_FILE, self.root / DATA_DIR)
+            check_data_files(self.root / CATALOG_FILE, self.root / DATA_DIR, writable=not read_only)
             if not read_only:
                 write_marker(self.root, CATALOG_FILE, DATA_DIR)
 

@@ -8,18 +8,16 @@ over as a new empty project and leaving the old data unreferenced (issue 9).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sqlite3
 from pathlib import Path
 
 from ..errors import CatalogDamagedError, ProjectLocationError
+from .catalog_reads import catalog_reads
 
 MARKER_FILE = "exact-lab-project.json"
 MARKER_FORMAT = 1
-# As long as DuckDB waits for a commit of another process in progress (connection.py).
-BUSY_SECONDS = 120.0
 
 # DuckLake's own catalog tables that every exact-lab project has from its first commit.
 DUCKLAKE_TABLES = (
@@ -76,37 +74,19 @@ def check_before_attach(root: Path, catalog: Path, data: Path, *, read_only: boo
                 f"the data folder {data} is read-only for this user; open the project with read_only=True")
 
 
-def catalog_uri(catalog: Path, *, read_only: bool) -> str:
-    """The SQLite URI our own connections open the catalog with.
-
-    A writer killed inside SQLite's commit leaves a hot journal (``catalog.sqlite-journal``) that
-    the next connection must play back before it reads; a ``mode=ro`` connection cannot, and every
-    read then fails with "attempt to write a readonly database" (the CI run of 2026-12-02). So a
-    writable project opens it ``mode=rw`` and plays the journal back itself.
-    """
-    return Path(catalog).absolute().as_uri() + ("?mode=ro" if read_only else "?mode=rw")
-
-
-def unfinished_commit_message(catalog: Path) -> str | None:
-    """What to tell a read-only reader who finds the catalog's hot journal (None: no journal)."""
-    journal = Path(catalog).with_name(Path(catalog).name + "-journal")
-    if not journal.exists() or journal.stat().st_size == 0:
-        return None
-    return (f"the catalog {catalog} has an unfinished commit of a writer that stopped (its journal "
-            f"{journal}); open the project once writable (read_only=False) to roll it back, then "
-            "read-only works again")
-
-
 def _check_sqlite_tables(catalog: Path, *, read_only: bool) -> None:
     """A readable SQLite file holding DuckLake's tables, checked before DuckDB sees it."""
     try:
-        with contextlib.closing(sqlite3.connect(catalog_uri(catalog, read_only=read_only), uri=True,
-                                                timeout=BUSY_SECONDS)) as db:
-            names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        reads = catalog_reads(catalog)
     except sqlite3.DatabaseError as exc:
-        if read_only and (message := unfinished_commit_message(catalog)):
-            raise CatalogDamagedError(message) from exc
         raise CatalogDamagedError(f"{catalog} is not a readable SQLite catalog: {exc}") from exc
+    try:
+        names = {row[0] for row in reads.query("SELECT name FROM sqlite_master WHERE type = 'table'",
+                                               writable=not read_only)}
+    except sqlite3.DatabaseError as exc:
+        raise CatalogDamagedError(f"{catalog} is not a readable SQLite catalog: {exc}") from exc
+    finally:
+        reads.release()
     if not names:
         return  # created by a writer that has not committed its first snapshot yet
     if "ducklake_metadata" not in names:
@@ -116,7 +96,7 @@ def _check_sqlite_tables(catalog: Path, *, read_only: bool) -> None:
         raise CatalogDamagedError(f"the catalog {catalog} is damaged: its table(s) {', '.join(missing)} are gone")
 
 
-def check_data_files(catalog: Path, data: Path) -> None:
+def check_data_files(catalog: Path, data: Path, *, writable: bool) -> None:
     """Every data file the current snapshot uses exists and has its recorded size."""
     query = (
         "SELECT f.path, f.path_is_relative, f.file_size_bytes, t.path, t.path_is_relative, s.path "
@@ -124,13 +104,14 @@ def check_data_files(catalog: Path, data: Path) -> None:
         "JOIN ducklake_schema s USING (schema_id) "
         "WHERE f.end_snapshot IS NULL AND t.end_snapshot IS NULL"
     )
+    reads = catalog_reads(catalog)
     try:
-        with contextlib.closing(sqlite3.connect(catalog_uri(catalog, read_only=True), uri=True,
-                                                timeout=BUSY_SECONDS)) as db:
-            rows = db.execute(query).fetchall()
-            rows += db.execute(query.replace("ducklake_data_file", "ducklake_delete_file")).fetchall()
+        rows = reads.query(query, writable=writable)
+        rows += reads.query(query.replace("ducklake_data_file", "ducklake_delete_file"), writable=writable)
     except sqlite3.DatabaseError as exc:
         raise CatalogDamagedError(f"the catalog {catalog} is damaged: {exc}") from exc
+    finally:
+        reads.release()
     for path, relative, size, table_path, table_relative, schema_path in rows:
         file = Path(path)
         if relative:

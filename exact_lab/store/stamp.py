@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import CatalogDamagedError
-from .integrity import catalog_uri, unfinished_commit_message
+from .catalog_reads import catalog_reads
 
 # changes_made is a comma-separated list of kind:value, value a table id or a quoted name
 _ENTRY = re.compile(r'([a-z_]+):(\d+|"(?:[^"]|"")*"(?:\."(?:[^"]|"")*")*)(?:,|$)')
@@ -60,22 +58,11 @@ class CatalogStamp:
 
     @classmethod
     def sqlite(cls, path, *, read_only: bool) -> CatalogStamp:
-        # a read-only project's stamp works on a write-protected folder; a writable one's plays back
-        # the hot journal of a writer killed mid-commit (integrity.catalog_uri). The busy timeout
-        # waits out a commit in progress.
-        con = sqlite3.connect(catalog_uri(path, read_only=read_only), uri=True, timeout=120,
-                              check_same_thread=False)
-
-        def query(sql):
-            try:
-                return con.execute(sql).fetchall()
-            except sqlite3.OperationalError as exc:
-                if read_only and (message := unfinished_commit_message(path)):
-                    raise CatalogDamagedError(message) from exc
-                raise
-
-        stamp = cls(query)
-        stamp.close = con.close
+        # the process's one read-only connection to the catalog (catalog_reads.py: Python's copy of
+        # SQLite must never write a file DuckDB's copy writes); the busy timeout waits out a commit
+        reads = catalog_reads(path)
+        stamp = cls(lambda sql: reads.query(sql, writable=not read_only))
+        stamp.close = reads.release
         return stamp
 
     def close(self) -> None:
