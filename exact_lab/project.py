@@ -22,7 +22,7 @@ from .measure.mixin import MeasureMixin
 from .review.mixin import ReviewMixin
 from .store.annotations import AnnotationsMixin
 from .store.catalog import CatalogMixin
-from .store.connection import LAKE, Store
+from .store.connection import LAKE, SMALL_TRANSACTION_ROWS, Store
 from .store.importing import ImportMixin
 from .store.schema import SCHEMA_VERSION, TABLES, create_statements
 from .store.session import EditSession
@@ -120,9 +120,11 @@ class Project(
                 f"{self.location} was written by a newer exact-lab (schema {rows[0][0]} > {SCHEMA_VERSION})")
 
     # -- plumbing the mixins share -----------------------------------------------------------
-    def _write(self, work, message):
-        """Run ``work(con)`` as one snapshot authored by the current user, retried on conflicts."""
-        return self._store.run_transaction(work, author=self.user, message=message)
+    def _write(self, work, message, *, rows: int | None = None):
+        """Run ``work(con)`` as one snapshot authored by the current user, retried on conflicts.
+        ``rows``: how many rows it writes, when the caller knows (a small write runs on one thread)."""
+        small = rows is not None and rows <= SMALL_TRANSACTION_ROWS
+        return self._store.run_transaction(work, author=self.user, message=message, small=small)
 
     def on_change(self, callback) -> None:
         """Call ``callback({"image_ids", "uuids", "snapshot"})`` after each commit of this kernel."""

@@ -39,6 +39,8 @@ INLINING_ROW_LIMIT = 1000
 # How long a SQLite catalog access waits for another process's commit before failing: writers take
 # turns, so a wait is one commit long (tens of ms); this is only the last resort.
 SQLITE_BUSY_TIMEOUT_MS = 120_000
+# A transaction of at most this many rows runs on one DuckDB thread (see Store._one_thread).
+SMALL_TRANSACTION_ROWS = INLINING_ROW_LIMIT
 # A commit waits this long for its turn (and then for conflicts with writers that do not take
 # turns) before giving up; 4 x 250 single-row commits wait at most a few seconds (benchmarks/writers.py).
 COMMIT_TIMEOUT = 300.0
@@ -87,6 +89,7 @@ class Store:
         self._small_reads: Store | None = None  # see small_reads(), made on first use
         self._small_reads_lock = threading.Lock()
         self.con = connect_for_extensions()
+        self._threads = int(self.con.execute("SELECT current_setting('threads')").fetchone()[0])
         self._attach(read_only)
         # EXACT_LAB_COMMIT_TURNS=0 turns turn-taking off: only for measuring what it buys
         # (benchmarks/writers.py runs both in one go).
@@ -258,6 +261,7 @@ class Store:
         message: str | None = None,
         timeout: float = COMMIT_TIMEOUT,
         turn: bool = True,
+        small: bool = False,
     ) -> T:
         """Run ``work(con)`` in one transaction, in this writer's turn; retry on conflicts.
 
@@ -268,19 +272,38 @@ class Store:
         it never holds the SQLite catalog's read lock across statements while a writer waits to
         commit (a read transaction of session.update and a committing writer each waited for the
         other until the busy timeout, seen in test_concurrency). ``work`` must be safe to run again.
+        ``small``: the transaction writes few rows (at most SMALL_TRANSACTION_ROWS): it runs on one
+        DuckDB thread.
         """
         deadline = time.monotonic() + timeout
         if not turn:
             return self._retry(work, author, message, deadline, timeout, transaction=False)
         if self.turns is None:
-            return self._retry(work, author, message, deadline, timeout)
+            return self._retry(work, author, message, deadline, timeout, small=small)
         with self.turns.turn(timeout):
-            return self._retry(work, author, message, deadline, timeout)
+            return self._retry(work, author, message, deadline, timeout, small=small)
 
-    def _retry(self, work, author, message, deadline: float, timeout: float, transaction: bool = True):
+    @contextlib.contextmanager
+    def _one_thread(self, small: bool):
+        """Run a small transaction on one DuckDB thread (call under ``self.lock``). Why: DuckLake's
+        commit of a single row is a few dozen tiny catalog queries, each handed to DuckDB's worker
+        threads; on 2 cores a single-row add_annotations cost 45-50 ms of CPU with the default 2
+        threads against 25-29 ms with 1 (2026-12-02, load ~7), its wall time no longer. Switching
+        costs ~1 ms each way; bulk work keeps every thread."""
+        if not small or self._threads <= 1:
+            yield
+            return
+        self.con.execute("SET threads = 1")
+        try:
+            yield
+        finally:
+            self.con.execute(f"SET threads = {self._threads}")
+
+    def _retry(self, work, author, message, deadline: float, timeout: float, transaction: bool = True,
+               small: bool = False):
         delay = 0.02
         while True:
-            with self.lock:
+            with self.lock, self._one_thread(small):
                 con = self.con
                 if transaction:
                     con.execute("BEGIN TRANSACTION")

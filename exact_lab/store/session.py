@@ -363,7 +363,9 @@ class EditSession:
                     apply_changes(project, con, change_frame, user=user)
             return sum(participant.write(con, batch) for participant, batch in extra)
 
-        written_extra = project._write(work, "interactive edits")
+        # the participants' batches (mask tiles) have no row count here: those commits keep every thread
+        rows = None if extra else (len(added) if added is not None else 0) + len(changes)
+        written_extra = project._write(work, "interactive edits", rows=rows)
         if added is None and not changes:
             return written_extra
         image_ids = set(added["image_id"]) if added is not None and "image_id" in added.columns else None

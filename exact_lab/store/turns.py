@@ -40,10 +40,27 @@ class TurnTimeoutError(CommitFailedError):
 
 
 class _Reentrant:
-    """Per-thread depth, so a thread that holds the turn can re-enter without deadlocking."""
+    """Per-thread depth, so a thread that holds the turn can re-enter without deadlocking.
+    Subclasses say how a first turn is waited for and given back (``_first_turn``)."""
 
     def __init__(self):
         self._local = threading.local()
+
+    @contextlib.contextmanager
+    def turn(self, timeout: float):
+        if self.depth:
+            self.depth += 1
+            try:
+                yield
+            finally:
+                self.depth -= 1
+            return
+        with self._first_turn(timeout):
+            self.depth = 1
+            try:
+                yield
+            finally:
+                self.depth = 0
 
     @property
     def depth(self) -> int:
@@ -64,20 +81,11 @@ class FileTurns(_Reentrant):
         self._counter_lock = threading.Lock()
 
     @contextlib.contextmanager
-    def turn(self, timeout: float):
-        if self.depth:
-            self.depth += 1
-            try:
-                yield
-            finally:
-                self.depth -= 1
-            return
+    def _first_turn(self, timeout: float):
         fd = self._wait(timeout)
-        self.depth = 1
         try:
             yield
         finally:
-            self.depth = 0
             os.close(fd)  # drops the flock: the successor goes next
 
     # -- the queue -------------------------------------------------------------------------------
@@ -200,24 +208,15 @@ class PostgresTurns(_Reentrant):
         self._lock = threading.Lock()  # one connection: one holder in this process at a time
 
     @contextlib.contextmanager
-    def turn(self, timeout: float):
-        if self.depth:
-            self.depth += 1
-            try:
-                yield
-            finally:
-                self.depth -= 1
-            return
+    def _first_turn(self, timeout: float):
         if not self._lock.acquire(timeout=timeout):
             raise TurnTimeoutError(f"waited {timeout:.0f} s for a turn to commit to {self.location} "
                                    "behind another thread of this process")
         try:
             self._take(timeout)
-            self.depth = 1
             try:
                 yield
             finally:
-                self.depth = 0
                 self._end()  # ends the transaction: the lock goes to the next
         finally:
             self._lock.release()

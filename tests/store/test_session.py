@@ -63,7 +63,7 @@ def test_a_failed_commit_keeps_the_edits_queued(proj, monkeypatch):
     uuid = proj.session.add({"image_id": proj.image_id, "type": "cell", "geometry": Point(1, 1)})[0]
     original = proj._write
 
-    def broken(work, message):
+    def broken(work, message, **options):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(proj, "_write", broken)
