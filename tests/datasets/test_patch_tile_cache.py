@@ -25,7 +25,7 @@ def test_cached_patches_equal_direct_reads_inside_across_and_outside_the_edges(s
     width, height = svs.dimensions
     cache = TileCache()
     places = [(0, 0), (239, 241), (1000.4, 1500.6), (width - 100, height - 50), (-120, -80), (width + 10, 5)]
-    for l0_x, l0_y in places:
+    for l0_x, l0_y in places * 2:  # the first pass reads directly, the second through the tiles
         direct = read_patch(svs, l0_x, l0_y, 1.0, 256)
         cached = read_patch(svs, l0_x, l0_y, 1.0, 256, 0, cache)
         assert np.array_equal(direct, cached), (l0_x, l0_y)
@@ -36,7 +36,9 @@ def test_cached_patches_equal_direct_reads_inside_across_and_outside_the_edges(s
 def test_the_cache_reads_the_slides_own_tile_grid_and_stays_within_its_bound(svs):
     assert native_tile_size(svs, 0) == (240, 240)
     cache = TileCache(max_bytes=3 * 240 * 240 * 3)
-    cache.region(svs, 0, 100, 100, 256, 256)  # touches 2 x 2 stored tiles
+    cache.region(svs, 0, 100, 100, 256, 256)  # touches 2 x 2 stored tiles, wanted for the first time
+    assert len(cache._tiles) == 0
+    cache.region(svs, 0, 100, 100, 256, 256)  # wanted again: cached, the oldest dropped
     assert len(cache._tiles) == 3 and cache.bytes <= cache.max_bytes
     again = cache.region(svs, 0, 100, 100, 256, 256)
     assert np.array_equal(again, read_patch(svs, 100, 100, 1.0, 256))
