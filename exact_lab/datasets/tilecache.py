@@ -3,8 +3,8 @@
 A patch of 256 px on a slide tiled by 240 px touches about four stored tiles; reading it with one
 ``read_region`` makes OpenSlide composite them (cairo), convert ARGB to RGBA and the caller drop
 the alpha, every time, even when the tiles are in OpenSlide's cache. Here each stored tile is read
-once (on its second demand), flattened to RGB once, and a patch is numpy copies of the tiles' parts (measured on
-CMU-1-Small-Region.svs, 600 random 256 px patches: see docs/datasets.md). The cache is bounded in
+once (on its second demand), flattened to RGB once, and a patch is numpy copies of the tiles'
+parts (measured on CMU-1-Small-Region.svs, 600 random 256 px patches: see docs/datasets.md). The cache is bounded in
 bytes and is never pickled: a worker process fills its own.
 """
 
