@@ -2,8 +2,9 @@
 64 px overlap). For each model, in the same run:
 
 - T_read   every tile read alone (the pipeline's reading threads, no model);
-- T_model  the model alone on the tiles already in memory, as many batches at once as the pipeline
-           runs (the model's ``workers``: 2 for the classic detector, 1 for the network);
+- T_model  the model alone on the tiles already in memory, run as the pipeline runs it: as many
+           batches at once (``default_model_workers``: 2 for both models on 2 cores) with the
+           same share of BLAS threads each;
 - pipeline ``proj.infer`` (tiles read ahead while the model runs; merge and write not included in
            its loop time, printed separately);
 - plain    read a tile, run the model on it, next tile.
@@ -37,7 +38,7 @@ from _analysis_common import demo_project, timed  # noqa: E402
 import exact_lab as xl  # noqa: E402
 from exact_lab.analysis.models import call  # noqa: E402
 from exact_lab.analysis.nuclei import NucleusDetector  # noqa: E402
-from exact_lab.analysis.pipeline import READERS, read_tile  # noqa: E402
+from exact_lab.analysis.pipeline import READERS, blas_threads_for, default_model_workers, read_tile  # noqa: E402
 from exact_lab.analysis.tiling import plan_tiles  # noqa: E402
 
 TILE, OVERLAP, BATCH = 512, 64, 16
@@ -82,8 +83,8 @@ def main() -> None:
                     tiles, t = timed(lambda: list(pool.map(lambda i: read_tile(slide, plan, i), range(len(plan)))))
                 times["read"].append(t)
                 batches = [np.stack(tiles[i:i + BATCH]) for i in range(0, len(tiles), BATCH)]
-                workers = getattr(model, "workers", 1)
-                with ThreadPoolExecutor(workers) as pool:
+                workers = default_model_workers(model)
+                with ThreadPoolExecutor(workers) as pool, blas_threads_for(workers):
                     times["model"].append(timed(lambda: list(pool.map(lambda b: call(model, b), batches)))[1])
                 run = proj.infer(model, image=image_id, region=region, tile_size=TILE, overlap=OVERLAP,
                                  batch_size=BATCH, progress=False)

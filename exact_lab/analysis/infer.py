@@ -18,7 +18,7 @@ from .build import virtual_image_ids
 from .merge import NMS_IOU, merge
 from .models import identity
 from .outputs import KINDS
-from .pipeline import READERS, run_tiles
+from .pipeline import READERS, default_model_workers, run_tiles
 from .tiling import TilePlan, downsample_for, plan_tiles
 
 DEFAULT_TILE = 512
@@ -103,7 +103,7 @@ def infer(project, model, image=None, image_set=None, region=None, tile_size=Non
     classes = classes if classes is not None else getattr(model, "classes", None)
     if classes is None and kind == "segmentation":
         classes = {1: default_type}
-    model_workers = int(model_workers or getattr(model, "workers", 1) or 1)
+    model_workers = int(model_workers or default_model_workers(model))
     images = _images(project, image, image_set, region)
     plans = _plans(images, model, tile_size, overlap, level, mpp, region)
     run = InferenceRun(project, _uuid.uuid4().hex[:12], source, kind, [p.image_id for p in plans], sum(len(p) for p in plans))

@@ -82,8 +82,9 @@ class AnalysisMixin:
         ``overlap`` pixels; duplicates there are merged. ``client``: a Dask distributed client to
         spread tiles over its workers. Ctrl-C keeps and writes what finished. Options: ``type=``
         (default type), ``classes=``, ``progress=``, ``readers=`` (reading threads),
-        ``model_workers=`` (batches through the model at once, in threads; default the model's
-        ``workers`` attribute, else 1), ``iou=``.
+        ``model_workers=`` (batches through the model at once, in threads, the BLAS threads shared
+        among them; default the model's ``workers`` attribute, else one per core up to 2: a model
+        that is not thread-safe declares ``workers = 1``), ``iou=``.
         Returns an ``InferenceRun``."""
         from .infer import infer
 

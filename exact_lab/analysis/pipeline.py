@@ -3,9 +3,11 @@ before, and each batch's output is turned into level-0 rows at once."""
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
@@ -21,6 +23,27 @@ READ_AHEAD = 2  # batches read while the model works on the current one
 READERS = 2
 
 
+def default_model_workers(model) -> int:
+    """The model's ``workers`` attribute, else one batch per core (at most 2). Two batches at once,
+    each with one BLAS thread, keep both cores busy where one batch leaves a core idle in every
+    single-threaded step (numpy's elementwise operations, sorting, Python) and BLAS threads would
+    otherwise fight the reading threads; a model that is not thread-safe declares ``workers = 1``."""
+    declared = getattr(model, "workers", None)
+    if declared is not None:
+        return max(1, int(declared))
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def blas_threads_for(model_workers: int):
+    """A context giving each of ``model_workers`` concurrent batches an equal share of the cores'
+    BLAS threads (threadpoolctl: process-wide, so set once around the run), or nothing for one."""
+    if model_workers <= 1:
+        return nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=max(1, (os.cpu_count() or 1) // model_workers), user_api="blas")
+
+
 def read_tile(slide, plan: TilePlan, index: int) -> np.ndarray:
     x, y = plan.origins[index]
     side = int(round(plan.l0_tile))
@@ -32,7 +55,8 @@ def run_tiles(plan: TilePlan, tile_ids, model, kind: str, *, batch_size: int = 1
               on_batch: Callable[[int, pd.DataFrame], None]) -> None:
     """Read and infer ``tile_ids`` of ``plan`` in batches; ``on_batch(tiles done, rows)`` after each,
     in order. ``model_workers`` > 1 runs that many batches through the model at once (in threads:
-    for models that release the GIL and are thread-safe). An exception (KeyboardInterrupt too)
+    for models that release the GIL and are thread-safe), each with its share of the BLAS threads
+    (``blas_threads_for``). An exception (KeyboardInterrupt too)
     stops the reads and model calls still queued and propagates; what ``on_batch`` received stays
     with the caller."""
     if batch_size < 1:
@@ -51,6 +75,8 @@ def run_tiles(plan: TilePlan, tile_ids, model, kind: str, *, batch_size: int = 1
             ids = batches.popleft()
             reads.append((ids, [reading.submit(read_tile, slide, plan, i) for i in ids]))
 
+    limits = blas_threads_for(model_workers)
+    limits.__enter__()
     try:
         for _ in range(READ_AHEAD + model_workers):
             read_next()
@@ -73,3 +99,4 @@ def run_tiles(plan: TilePlan, tile_ids, model, kind: str, *, batch_size: int = 1
         reading.shutdown(wait=True, cancel_futures=True)
         if thinking:
             thinking.shutdown(wait=True, cancel_futures=True)
+        limits.__exit__(None, None, None)

@@ -27,6 +27,7 @@ from PIL import Image
 from .. import slides
 from ..errors import InvalidValueError
 from . import targets
+from .tilecache import TileCache, to_rgb  # noqa: F401 (to_rgb: this module's public name before)
 
 KINDS = ("classification", "detection", "segmentation")
 # A level whose downsample is within this fraction of the wanted scale is read without resizing.
@@ -65,6 +66,7 @@ class PatchDataset:
         self._pixels = pixels or {}
         self._columns = {c: self.index[c].to_numpy() for c in ("image_id", "frame", "l0_x", "l0_y", "label")}
         self._opened: dict[int, object] = {}
+        self._tiles = TileCache()
         self._pid = os.getpid()
         _LIVE.add(self)
 
@@ -88,7 +90,7 @@ class PatchDataset:
         image_id = int(c["image_id"][i])
         record = self.images[image_id]
         return read_patch(self._slide(record), float(c["l0_x"][i]), float(c["l0_y"][i]), record.scale,
-                          self.patch_size, int(c["frame"][i]))
+                          self.patch_size, int(c["frame"][i]), self._tiles)
 
     def target(self, i: int):
         c = self._columns
@@ -128,6 +130,7 @@ class PatchDataset:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_opened"] = {}
+        state["_tiles"] = TileCache(self._tiles.max_bytes)
         state["_pid"] = None
         return state
 
@@ -175,33 +178,26 @@ def _open_before_fork() -> None:
 os.register_at_fork(before=_open_before_fork)
 
 
-def read_patch(slide, l0_x: float, l0_y: float, scale: float, size: int, frame: int = 0) -> np.ndarray:
+def read_patch(slide, l0_x: float, l0_y: float, scale: float, size: int, frame: int = 0,
+               cache: TileCache | None = None) -> np.ndarray:
     """size x size RGB pixels covering level-0 ``(l0_x, l0_y)`` .. ``+ size * scale``, from the
-    coarsest level that still has the detail; outside the image is white."""
+    coarsest level that still has the detail; outside the image is white. With ``cache``, level-0
+    pixels come from its tiles (each read once per process), else from one read_region."""
     level = 0
     for index, downsample in enumerate(slide.level_downsamples):
         if downsample <= scale * (1 + SAME_SCALE):
             level = index
     ds = slide.level_downsamples[level]
-    if abs(ds / scale - 1) <= SAME_SCALE:
-        region = slide.read_region((int(round(l0_x)), int(round(l0_y))), level, (size, size), frame)
-        return to_rgb(region)
-    extent = size * scale / ds  # in pixels of the level read
-    read = max(1, math.ceil(extent))
-    region = slide.read_region((int(round(l0_x)), int(round(l0_y))), level, (read, read), frame)
-    image = Image.fromarray(to_rgb(region)).resize((size, size), Image.Resampling.BILINEAR, box=(0, 0, extent, extent))
+    exact = abs(ds / scale - 1) <= SAME_SCALE
+    extent = size if exact else size * scale / ds  # in pixels of the level read
+    read = size if exact else max(1, math.ceil(extent))
+    l0_xy = (int(round(l0_x)), int(round(l0_y)))
+    if cache is not None and ds == 1:
+        pixels = cache.region(slide, level, *l0_xy, read, read, frame)
+    else:  # OpenSlide places a coarser level at the fractional l0 / downsample, resampling by a
+        # fraction of a pixel (cairo): tiles on the level's grid would give other bytes
+        pixels = to_rgb(slide.read_region(l0_xy, level, (read, read), frame))
+    if exact:
+        return pixels
+    image = Image.fromarray(pixels).resize((size, size), Image.Resampling.BILINEAR, box=(0, 0, extent, extent))
     return np.asarray(image)
-
-
-def to_rgb(image) -> np.ndarray:
-    """H x W x 3 uint8; transparent pixels (outside the slide) on white."""
-    array = np.asarray(image)
-    if array.ndim == 2:
-        return np.repeat(array[:, :, None], 3, axis=2)
-    if array.shape[2] == 3:
-        return np.ascontiguousarray(array)
-    if array[:, :, 3].min() == 255:
-        return np.ascontiguousarray(array[:, :, :3])
-    rgb = array[:, :, :3].astype(np.uint16)
-    alpha = array[:, :, 3:4].astype(np.uint16)
-    return ((rgb * alpha + 255 * (255 - alpha) + 127) // 255).astype(np.uint8)

@@ -18,9 +18,9 @@ class VideoMixin:
         return interpolate_boxes(self, first, last)
 
     def keyframe_partner(self, uuid: str) -> str | None:
-        """The keyframe box ``uuid`` interpolates towards: the nearest later (else earlier) box of
-        its track (linked by copies and interpolations) that is not interpolated and has moved;
-        None when there is none."""
+        """The keyframe box ``uuid`` interpolates towards: the nearest later (else earlier) keyframe
+        of its track (linked by copies and interpolations, through deleted boxes too): a box that
+        is neither interpolated nor a copy left unmoved since it was made; None when there is none."""
         from .tracks import keyframe_partner
 
         return keyframe_partner(self, uuid)

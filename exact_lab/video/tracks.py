@@ -90,19 +90,40 @@ def track_of(rows: pd.DataFrame, uuid: str) -> pd.DataFrame:
     return rows[rows["uuid"].isin(seen)]
 
 
+def keyframes(rows: pd.DataFrame, track: pd.DataFrame) -> pd.DataFrame:
+    """The boxes of ``track`` a person set, as CVAT's keyframes: not deleted, not interpolated, and
+    either not a copy or a copy moved since it was made (edited, and no longer where the box it was
+    copied from is). ``rows`` holds the image's boxes, deleted ones too, to find those sources."""
+    boxes = rows.set_index("uuid")[["xmin", "ymin", "xmax", "ymax"]]
+    keep = []
+    for row in track.itertuples():
+        meta = row.meta or {}
+        if row.deleted or meta.get("interpolated_from"):
+            keep.append(False)
+            continue
+        source = meta.get("copied_from")
+        if source is None or source not in boxes.index:
+            keep.append(True)
+            continue
+        edited = pd.notna(row.updated_at) and pd.notna(row.created_at) and row.updated_at > row.created_at
+        moved = not np.isclose(boxes.loc[source].to_numpy(dtype=float),
+                               np.array([row.xmin, row.ymin, row.xmax, row.ymax], dtype=float)).all()
+        keep.append(edited and moved)
+    return track[np.array(keep, dtype=bool)]
+
+
 def keyframe_partner(project, uuid: str) -> str | None:
-    """The keyframe a box interpolates towards: in its track, the nearest box on a later frame
-    (else an earlier one) that is not itself interpolated and does not sit where this box does
-    (a copy never moved adds nothing to interpolate). None when there is none."""
+    """The keyframe a box interpolates towards: the nearest of its track's ``keyframes`` on a later
+    frame, else on an earlier one. The track is followed through deleted boxes too, so deleting a
+    keyframe leaves its neighbours one track and the next Shift+T spans the gap, as CVAT
+    re-interpolates. None when there is none."""
     me = _one_box(project, uuid)
-    rows = project.annotations(image=int(me["image_id"]))
+    rows = project.annotations(image=int(me["image_id"]), include_deleted=True)
     track = track_of(rows, uuid)
     frame = int(me["frame"] or 0)
-    edges = np.array([me["xmin"], me["ymin"], me["xmax"], me["ymax"]], dtype=float)
-    interpolated = track["meta"].map(lambda m: bool((m or {}).get("interpolated_from")))
-    moved = ~np.isclose(track[["xmin", "ymin", "xmax", "ymax"]].to_numpy(dtype=float), edges).all(axis=1)
-    frames = track["frame"].fillna(0).astype(int)
-    candidates = track[(~interpolated.to_numpy()) & moved & (frames != frame).to_numpy()]
+    candidates = keyframes(rows, track[track["uuid"] != uuid])
+    frames = candidates["frame"].fillna(0).astype(int)
+    candidates = candidates[(frames != frame).to_numpy()]
     if candidates.empty:
         return None
     cand_frames = candidates["frame"].fillna(0).astype(int)
@@ -120,8 +141,9 @@ def interpolate_track(project, uuid: str) -> list[str]:
     if partner is None:
         raise InvalidValueError(f"box {uuid} has no keyframe partner: copy it to a later frame, move the copy, "
                                 "then interpolate")
-    rows = project.annotations(image=int(_one_box(project, uuid)["image_id"]))
+    rows = project.annotations(image=int(_one_box(project, uuid)["image_id"]), include_deleted=True)
     track = track_of(rows, uuid)
+    track = track[~track["deleted"].fillna(False).astype(bool).to_numpy()]
     ends = track.set_index("uuid").loc[[uuid, partner], "frame"].fillna(0).astype(int)
     lo, hi = sorted(ends.tolist())
     frames = track["frame"].fillna(0).astype(int)

@@ -99,8 +99,37 @@ def test_a_box_pairs_with_the_nearest_moved_keyframe_of_its_copies(video_project
     proj.update_annotations([{"uuid": far, "geometry": box(40, 20, 60, 30)}])
     (other,) = proj.add_annotations([{"image_id": image_id, "type": "car", "frame": 3, "geometry": box(5, 5, 9, 9)}])
     assert proj.keyframe_partner(first) == far                # unmoved copies and unlinked boxes pass
-    assert proj.keyframe_partner(far) == later                # no later keyframe: the nearest earlier one
+    assert proj.keyframe_partner(far) == first                # no later keyframe: the nearest earlier one,
+    assert later                                              # not the unmoved copy beside it
     assert proj.keyframe_partner(other) is None
+
+
+def edges(proj, image_id):
+    rows = proj.annotations(image=image_id).sort_values("frame")
+    return {int(r.frame): (r.xmin, r.ymin, r.xmax, r.ymax) for r in rows.itertuples()}
+
+
+def test_three_keyframes_interpolate_between_consecutive_ones_and_a_deleted_one_is_spanned(video_project):
+    proj, image_id = video_project
+    (first,) = proj.add_annotations([{"image_id": image_id, "type": "car", "frame": 0, "geometry": box(0, 0, 10, 10)}])
+    chain = [first]
+    for _ in range(5):  # t and Shift+E to the last frame
+        chain += proj.copy_to_frame([chain[-1]])
+    proj.update_annotations([{"uuid": chain[2], "geometry": box(20, 0, 30, 10)},
+                             {"uuid": chain[5], "geometry": box(50, 30, 60, 40)}])
+    assert proj.keyframe_partner(chain[5]) == chain[2]        # from the last keyframe back: the middle one
+    proj.interpolate_track(first)                             # frame 1, between frames 0 and 2
+    proj.interpolate_track(chain[2])                          # frames 3 and 4, between frames 2 and 5
+    got = edges(proj, image_id)
+    assert got[1] == pytest.approx((10, 0, 20, 10))
+    assert got[3] == pytest.approx((30, 10, 40, 20)) and got[4] == pytest.approx((40, 20, 50, 30))
+    proj.delete_annotations([chain[2]])                       # the middle keyframe goes: frames 0 to 5 in one line
+    assert proj.keyframe_partner(first) == chain[5]
+    proj.interpolate_track(first)
+    got = edges(proj, image_id)
+    assert sorted(got) == [0, 1, 2, 3, 4, 5]
+    for k in range(1, 5):
+        assert got[k] == pytest.approx((10 * k, 6 * k, 10 + 10 * k, 10 + 6 * k)), k
 
 
 def test_interpolating_a_track_replaces_the_boxes_between_its_keyframes(video_project):
