@@ -84,7 +84,8 @@ def test_shift_t_interpolates_towards_the_moved_keyframe(nb):
     # the keyframe partner: the box copied on to frame 4 and moved there
     k.run("(far,) = proj.copy_to_frame(car, frame=4)\n"
           "proj.update_annotations([{'uuid': far, 'geometry': box(200, 120, 280, 200)}])")
-    step_frame(nb, "Shift+Q", 0)
+    if k.value("v.frame") != 0:  # the test before leaves the viewer on frame 1
+        step_frame(nb, "Shift+Q", 0)
     select_at(nb, 70, 65)
     nb.press("Shift+T")
     assert k.wait("len(boxes(1)) == len(boxes(2)) == len(boxes(3)) == 1 and "
