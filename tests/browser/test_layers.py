@@ -122,3 +122,48 @@ def test_a_layer_added_again_under_its_name_shows_only_the_new_rows(nb):
     assert "3 annotations" in status(nb)
     nb.kernel.run("v.remove_layer('cells')")
     wait_page(nb, "!v.session.store.layers.has('u:cells')")
+
+
+def test_cells_are_drawn_filled_with_their_outline_by_fans_and_other_polygons_the_general_way(nb):
+    # a round cell (16 vertices: a fan from its centre), a C shape whose vertices' mean lies
+    # outside it (no fan: earcut fill and segment outline), and a ring with a hole (no fan)
+    nb.goto(1000, 1000, 2.0)
+    wait_tiles(nb)
+    nb.kernel.run(
+        "c_shape = shapely.Polygon([(1030, 960), (1070, 960), (1070, 970), (1040, 970), (1040, 1030), (1070, 1030),"
+        " (1070, 1040), (1030, 1040)])\n"
+        "donut = shapely.Point(1000, 1060).buffer(15, quad_segs=4).difference(shapely.Point(1000, 1060).buffer(7, quad_segs=4))\n"
+        "v.add_layer(pd.DataFrame({'geometry': [shapely.Point(980, 990).buffer(20, quad_segs=4), c_shape, donut]}), 'cells',"
+        " style={'color': '#00ffff', 'fill_opacity': 0.5, 'line_width': 5})")
+    wait_page(nb, "v.session.store.count('u:cells') === 3")
+    wait_tiles(nb)
+    ids = drawn_layer_ids(nb)
+    assert [i for i in ids if i.startswith("fan-u:cells")] and [i for i in ids if i.startswith("fill-u:cells")], ids
+    img = np.asarray(canvas_image(nb), dtype=np.float64)
+    # the slide without the shapes, the same tiles (the view has not moved)
+    nb.kernel.run("v.remove_layer('cells')")
+    wait_page(nb, "!v.session.store.layers.has('u:cells')")
+    wait_tiles(nb)
+    bare = np.asarray(canvas_image(nb), dtype=np.float64)
+
+    def at(points):
+        return colours_at(nb, img, points), colours_at(nb, bare, points)
+
+    def tinted(shown, before):
+        return not is_cyan(shown) and shown[0] < before[0] - 40 and shown[2] >= before[2] - 10
+
+    # outlines: the round cell's vertex on the right and an edge's middle, the C's outer corner
+    # and the middle of its inner edge, the donut's outer and inner rings
+    edge = [(1000, 990), (990 + 10 * np.cos(np.pi / 8), 990 + 10 * np.sin(np.pi / 8)), (1030, 1000), (1040, 1000),
+            (1015, 1060), (1007, 1060)]
+    for point, shown in zip(edge, at(edge)[0]):
+        assert is_cyan(shown), (point, shown)
+    # fills: tinted, not the outline's colour
+    inside = [(980, 990), (990, 980), (1035, 1000), (1060, 965), (1000 - 11, 1060)]
+    for shown, before in zip(*at(inside)):
+        assert tinted(shown, before), (shown, before)
+    # outside every shape, and in the C's mouth and the donut's hole: the slide as it was
+    outside = [(980, 1014), (956, 990), (1055, 1000), (1045, 1000), (1000, 1060), (1000, 1078)]
+    for point, shown, before in zip(outside, *at(outside)):
+        assert np.abs(shown - before).max() < 20, (point, shown, before)
+    nb.goto(1000, 1000, 1.0)

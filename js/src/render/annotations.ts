@@ -10,6 +10,8 @@ import type { LayerMeta, Shape } from "../protocol";
 import { BoxLayer } from "./box-layer";
 import { SegmentLayer } from "./segment-layer";
 import { FillLayer } from "./fill-layer";
+import { FanLayer } from "./fan-layer";
+import { buildFans, Fans } from "./fans";
 import { triangulate, triangulateShapes } from "./triangulate";
 import { hexToRgba, RGBA, SELECTED, SELECTED_FILL } from "./colors";
 import { buildDensity, densityCell, DensityMap } from "./density";
@@ -29,9 +31,16 @@ export interface ViewBox {
 
 type Binary = { length: number; startIndices?: Uint32Array; attributes: Record<string, { value: Float32Array; size: number }> };
 
+/** A slice of a polygon chunk as drawn: fans, and the shapes that are not fans the general way. */
+interface PolygonSlice {
+  fans: Fans;
+  restFill: Float32Array | null; // earcut triangles
+  restOutline: Binary | null; // rings for the segment layer
+}
+
 export class AnnotationRenderer {
   private sliceData = new WeakMap<Chunk, { version: number; data: (Binary | null)[] }>();
-  private fillData = new WeakMap<Chunk, { version: number; data: (Float32Array | undefined)[] }>();
+  private polygonData = new WeakMap<Chunk, { version: number; fans: boolean; data: (PolygonSlice | undefined)[] }>();
   // by the layer's data, not its key: a layer removed and added again under the same name starts
   // its versions anew, and must not find the old layer's shapes here
   private overlayData = new WeakMap<LayerData, { version: number; groups: Record<string, Binary | Shape[]> }>();
@@ -40,6 +49,9 @@ export class AnnotationRenderer {
   private selectionCache: { key: string; shapes: Shape[] } | null = null;
   /** which layers were drawn as density in the last frame (for the status line) */
   densityLayers = new Set<string>();
+  /** false: every polygon as earcut fill under segment outlines, as before fans (for the
+   * benchmark, which measures both in one page) */
+  polygonFans = true;
 
   /** true while a density map is being (re)built: what is on screen is not final yet */
   get busy(): boolean {
@@ -89,7 +101,10 @@ export class AnnotationRenderer {
         const slices = c.slices;
         for (let k = 0; k < slices.length; k++) {
           if (!intersects(view.bounds, slices[k].bbox)) continue;
-          if (c.kind === "polygon" && meta.fill_opacity > 0) out.push(this.fillLayer(meta, c, k, color));
+          if (c.kind === "polygon") {
+            out.push(...this.polygonLayers(meta, c, k, color));
+            continue;
+          }
           const layer = this.sliceLayer(meta, c, k, color);
           if (layer) out.push(layer);
         }
@@ -133,23 +148,27 @@ export class AnnotationRenderer {
     return cached.data[k];
   }
 
-  /** The fill of slice k of a polygon chunk, drawn under its outlines; the triangles are cut the
-   * first time the slice is in view and kept until the chunk changes. */
-  private fillLayer(meta: LayerMeta, c: Chunk, k: number, color: RGBA): Layer {
-    let cached = this.fillData.get(c);
-    if (!cached || cached.version !== c.version) {
-      cached = { version: c.version, data: new Array(c.slices.length).fill(undefined) };
-      this.fillData.set(c, cached);
+  /** Slice k of a polygon chunk: its fans (fill and outline in one draw), and the shapes that
+   * are not fans as earcut fill under segment outlines. Built the first time the slice is in
+   * view and kept until the chunk changes. */
+  private polygonLayers(meta: LayerMeta, c: Chunk, k: number, color: RGBA): Layer[] {
+    let cached = this.polygonData.get(c);
+    if (!cached || cached.version !== c.version || cached.fans !== this.polygonFans) {
+      cached = { version: c.version, fans: this.polygonFans, data: new Array(c.slices.length).fill(undefined) };
+      this.polygonData.set(c, cached);
     }
     let data = cached.data[k];
-    if (data === undefined) {
-      const s = c.slices[k];
-      data = cached.data[k] = triangulate({ coords: c.coords, offsets: c.offsets!, geomOffsets: c.geomOffsets! }, s.start, s.end, c.hidden);
-    }
-    return new FillLayer({
-      id: `fill-${meta.key}-${c.index}-${k}`, data, opacity: meta.opacity, pickable: false,
-      color: [color[0], color[1], color[2], Math.round(255 * meta.fill_opacity)],
-    } as any);
+    if (data === undefined) data = cached.data[k] = polygonSlice(c, c.slices[k].start, c.slices[k].end, this.polygonFans);
+    const fill: RGBA = [color[0], color[1], color[2], Math.round(255 * meta.fill_opacity)];
+    const id = `${meta.key}-${c.index}-${k}`;
+    const out: Layer[] = [];
+    if (data.fans.indices.length)
+      out.push(new FanLayer({ id: `fan-${id}`, data: data.fans, lineColor: color, fillColor: fill, width: meta.line_width, opacity: meta.opacity, pickable: false } as any));
+    if (data.restFill && fill[3] > 0)
+      out.push(new FillLayer({ id: `fill-${id}`, data: data.restFill, color: fill, opacity: meta.opacity, pickable: false } as any));
+    if (data.restOutline)
+      out.push(new SegmentLayer({ id: `ann-${id}`, data: data.restOutline, loop: true, width: meta.line_width, color, opacity: meta.opacity, pickable: false } as any));
+    return out;
   }
 
   private sliceLayer(meta: LayerMeta, c: Chunk, k: number, color: RGBA): Layer | null {
@@ -236,11 +255,28 @@ export class AnnotationRenderer {
   }
 }
 
+function polygonSlice(c: Chunk, start: number, end: number, useFans: boolean): PolygonSlice {
+  const columns = { coords: c.coords, offsets: c.offsets!, geomOffsets: c.geomOffsets! };
+  const fans = useFans ? buildFans(columns, start, end, c.hidden) : noFans(start, end, c.hidden);
+  if (!fans.rest.length) return { fans, restFill: null, restOutline: null };
+  // everything but the shapes that are not fans is skipped by the general path
+  const skip = new Uint8Array(c.count).fill(1);
+  for (const i of fans.rest) skip[i] = 0;
+  return { fans, restFill: triangulate(columns, start, end, skip), restOutline: sliceBinary(c, start, end, skip) };
+}
+
+function noFans(start: number, end: number, hidden: Uint8Array | null): Fans {
+  const rest: number[] = [];
+  for (let i = start; i < end; i++) if (!hidden || !hidden[i]) rest.push(i);
+  return { vertices: new Float32Array(0), indices: new Uint16Array(0), rest };
+}
+
 /** Render data of shapes [start, end) of a chunk, without the hidden ones (they live in the
- * overlay or are deleted): views over the chunk's arrays when nothing is hidden. */
-function sliceBinary(c: Chunk, start: number, end: number): Binary | null {
+ * overlay or are deleted; by default the chunk's own): views over the chunk's arrays when
+ * nothing is hidden. */
+function sliceBinary(c: Chunk, start: number, end: number, skip: Uint8Array | null = c.hidden): Binary | null {
   let hidden = 0;
-  if (c.hidden) for (let i = start; i < end; i++) hidden += c.hidden[i];
+  if (skip) for (let i = start; i < end; i++) hidden += skip[i];
   if (hidden === end - start) return null;
   if (c.kind === "box" || c.kind === "point") {
     const k = c.kind === "box" ? 4 : 2;
@@ -250,7 +286,7 @@ function sliceBinary(c: Chunk, start: number, end: number): Binary | null {
     else {
       value = new Float32Array((end - start - hidden) * k);
       let j = 0;
-      for (let i = start; i < end; i++) if (!c.hidden![i]) value.set(c.coords.subarray(k * i, k * i + k), k * j++);
+      for (let i = start; i < end; i++) if (!skip![i]) value.set(c.coords.subarray(k * i, k * i + k), k * j++);
     }
     return { length: value.length / k, attributes: { [name]: { value, size: k } } };
   }
@@ -259,7 +295,7 @@ function sliceBinary(c: Chunk, start: number, end: number): Binary | null {
   let v0 = -1, v1 = 0;
   const parts: [number, number][] = [];
   for (let i = start; i < end; i++) {
-    if (c.hidden && c.hidden[i]) continue;
+    if (skip && skip[i]) continue;
     const rings: [number, number][] = [];
     if (c.kind === "path") rings.push(c.vertexRange(i));
     else {
