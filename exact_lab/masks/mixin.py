@@ -85,8 +85,8 @@ class MasksMixin:
         image_id = self._mask_size(image)[0]
 
         def moved(lo: int, hi: int) -> None:
-            with self._store.lock:
-                changed = changed_tiles(self._store.con, lo, hi, image_id, level=0)
+            with self._store.reading() as con:
+                changed = changed_tiles(con, lo, hi, image_id, level=0)
             by_frame = {frame: sorted(keys) for (_, frame, _), keys in changed.items() if keys}
             if by_frame:
                 callback(by_frame)
@@ -104,8 +104,8 @@ class MasksMixin:
         image_id, width, height = self._mask_image(image, frame)
         level = _check_level(level, width, height)
         snapshot = self._snapshot_of(version)
-        with self._store.lock:
-            tiles = read_tiles(self._store.con, image_id, frame, level, snapshot=snapshot)
+        with self._store.reading() as con:
+            tiles = read_tiles(con, image_id, frame, level, snapshot=snapshot)
         return MaskTiles(image_id, int(frame), level, snapshot, tiles)
 
     def mask_stats(self, image=None, image_set=None, frame=None, version=None) -> pd.DataFrame:
@@ -117,8 +117,7 @@ class MasksMixin:
             images = images[images["image_id"] == int(self._image_record(image)["image_id"])]
         names = dict(zip(self.annotation_types()["type_id"], self.annotation_types()["name"]))
         rows = []
-        with self._store.lock:
-            con = self._store.con
+        with self._store.reading() as con:
             for row in images.itertuples():
                 keys = con.execute(
                     f"SELECT DISTINCT frame FROM {TABLE} AT (VERSION => {snapshot}) WHERE image_id = ? AND level = 0",
@@ -247,8 +246,8 @@ class MasksMixin:
         image_id = None if image is None else int(self._image_record(image)["image_id"])
         sa, sb = self._snapshot_of(a), self._snapshot_of(b)
         names = dict(zip(self.annotation_types()["type_id"], self.annotation_types()["name"]))
-        with self._store.lock:
-            frame = mask_diff(self._store.con, sa, sb, image_id)
+        with self._store.reading() as con:
+            frame = mask_diff(con, sa, sb, image_id)
         frame.insert(3, "type", [names.get(t) for t in frame["type_id"]])
         return frame
 
@@ -341,8 +340,8 @@ def _lazy_mask(project, image_id, frame, level, width, height, snapshot):
     def block(block_info=None):
         (y0, y1), (x0, x1) = block_info[None]["array-location"]
         store = project._store
-        with store.lock:
-            out = read_region(store.con, image_id, frame, level, (x0, y0, x1, y1), snapshot)
+        with store.reading() as con:
+            out = read_region(con, image_id, frame, level, (x0, y0, x1, y1), snapshot)
         return out.astype(np.uint16, copy=False)
 
     chunks = (_chunks(height), _chunks(width))

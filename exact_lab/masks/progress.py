@@ -60,8 +60,7 @@ class ProgressMixin:
         images = self.images(image_set=image_set)
         ids = [int(i) for i in images["image_id"]]
         pixels = dict(zip(ids, (images["width"] * images["height"]).astype(float)))
-        with self._store.lock:
-            con = self._store.con
+        with self._store.reading() as con:
             tiles = con.execute(
                 f"SELECT image_id, editor, data FROM {TABLE} WHERE level = 0 AND image_id IN (SELECT unnest(?::BIGINT[]))",
                 [ids]).fetchall()

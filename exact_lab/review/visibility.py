@@ -40,8 +40,7 @@ def rules(project) -> Rules:
 
 
 def _read_rules(project, user: str) -> Rules:
-    with project._store.lock:
-        con = project._store.con
+    with project._store.reading() as con:
         sets = con.execute(
             "SELECT s.image_set_id, s.name, s.mode, s.team_id, "
             "EXISTS (SELECT 1 FROM image_set_reveals r WHERE r.image_set_id = s.image_set_id) AS revealed, "

@@ -102,10 +102,14 @@ class CatalogMixin:
 
     def _type_image_rows(self, con=None) -> tuple:
         def read():
-            with self._store.lock:
-                c = con if con is not None else self._store.con
-                return (c.execute("SELECT type_id, name, vector_type FROM annotation_types").fetchall(),
-                        c.execute("SELECT image_id, name FROM images").fetchall())
+            if con is not None:  # in a writer's turn: nobody else commits
+                return _rows(con)
+            with self._store.reading() as shared:
+                return _rows(shared)
+
+        def _rows(c):
+            return (c.execute("SELECT type_id, name, vector_type FROM annotation_types").fetchall(),
+                    c.execute("SELECT image_id, name FROM images").fetchall())
 
         return self._store.cache.get("types+images", LOOKUP_TABLES, read)
 

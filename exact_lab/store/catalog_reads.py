@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from ..errors import CatalogDamagedError
+from .catalog_gate import CatalogGate
 
 # As long as DuckDB waits for a commit of another process in progress (connection.py).
 BUSY_SECONDS = 120.0
@@ -76,6 +77,7 @@ class CatalogReads:
         self.catalog = catalog
         self.users = 0
         self._lock = threading.Lock()
+        self.gate = CatalogGate.of_catalog(catalog)
         self._con = sqlite3.connect(catalog.absolute().as_uri() + "?mode=ro", uri=True, timeout=BUSY_SECONDS,
                                     check_same_thread=False)
 
@@ -86,7 +88,7 @@ class CatalogReads:
         played = False
         while True:
             try:
-                with self._lock:
+                with self.gate.reading(), self._lock:  # the gate first: see catalog_gate.py
                     return self._con.execute(sql).fetchall()
             except sqlite3.OperationalError as exc:
                 if getattr(exc, "sqlite_errorname", "") != "SQLITE_READONLY_ROLLBACK":

@@ -20,6 +20,8 @@ from typing import TypeVar
 import duckdb
 
 from ..errors import CatalogDamagedError, CommitFailedError, ProjectLocationError
+from .catalog_gate import FOLDER as GATE_FOLDER
+from .catalog_gate import CatalogGate
 from .extensions import connect as connect_for_extensions
 from .extensions import load_extension
 from .integrity import check_before_attach, check_data_files, write_marker
@@ -32,7 +34,7 @@ T = TypeVar("T")
 LAKE = "lake"  # the alias the catalog is attached under
 CATALOG_FILE = "catalog.sqlite"
 DATA_DIR = "data"
-TURNS_DIR = ".exact-lab-turns"  # the embedded commit queue (see turns.py)
+TURNS_DIR = GATE_FOLDER  # the embedded commit queue (see turns.py) and the catalog's locks
 TURNS_ALIAS = "exact_lab_turns"  # a team catalog attached a second time, for the catalog stamp
 # Small interactive commits are written into the catalog instead of one Parquet file each.
 INLINING_ROW_LIMIT = 1000
@@ -88,6 +90,8 @@ class Store:
         self.read_only = read_only
         self._small_reads: Store | None = None  # see small_reads(), made on first use
         self._small_reads_lock = threading.Lock()
+        # reads and commits of processes sharing an embedded catalog agree before SQLite sees them
+        self.gate = CatalogGate(self.root / TURNS_DIR if self.root is not None else None, create=not read_only)
         self.con = connect_for_extensions()
         self._threads = int(self.con.execute("SELECT current_setting('threads')").fetchone()[0])
         self._attach(read_only)
@@ -165,7 +169,8 @@ class Store:
         last: Exception | None = None
         for attempt in range(40):  # first-time creation races with other processes
             try:
-                con.execute(sql)
+                with self.gate.reading():
+                    con.execute(sql)
                 break
             except duckdb.Error as exc:
                 last = exc
@@ -186,7 +191,7 @@ class Store:
     # Reads take no turn: SQLite's busy timeout makes them wait out a commit in progress.
     def sql(self, query: str, params=None):
         """Run one statement and return the DuckDB result (a relation-like cursor)."""
-        with self.lock:
+        with self.lock, self.gate.reading():
             try:
                 return self.con.execute(query, params) if params is not None else self.con.execute(query)
             except duckdb.Error as exc:
@@ -202,10 +207,11 @@ class Store:
         ``con`` runs the query on another connection of this store (a restricted one).
         """
         with self.lock:
-            result = (con or self.con).sql(query, params=params)
-            if result is None:  # a statement (DDL, INSERT): done, nothing to read
-                return None
-            table = result.to_arrow_table()
+            with self.gate.reading():
+                result = (con or self.con).sql(query, params=params)
+                if result is None:  # a statement (DDL, INSERT): done, nothing to read
+                    return None
+                table = result.to_arrow_table()
             # the result is kept on a connection of its own (in memory, holding only such tables)
             if self._results is None:
                 self._results = duckdb.connect()
@@ -228,6 +234,13 @@ class Store:
             return self.sql(query, params).fetchall()
 
     @contextlib.contextmanager
+    def reading(self):
+        """The shared connection for reads made outside ``sql()`` (several statements, a registered
+        table), under the store's lock and the catalog gate (catalog_gate.py)."""
+        with self.lock, self.gate.reading():
+            yield self.con
+
+    @contextlib.contextmanager
     def small_reads(self):
         """A connection for small committed reads (a few row groups, outside any transaction): a
         DuckDB instance of its own on the same catalog, read-only and single-threaded, with a lock
@@ -243,7 +256,8 @@ class Store:
                 self._small_reads = reader
             con = self._small_reads.con
             try:
-                yield con
+                with self.gate.reading():
+                    yield con
             finally:
                 # a result left unread keeps its transaction, and with it a read lock on the SQLite
                 # catalog that made this store's next COMMIT wait (seen in test_small_reads.py)
@@ -308,14 +322,17 @@ class Store:
                 if transaction:
                     con.execute("BEGIN TRANSACTION")
                 try:
+                    if not transaction:  # other writers may commit meanwhile: a reader like any
+                        with self.gate.reading():
+                            return work(con)
+                    # in this writer's turn nobody else commits: its reads need no gate
                     result = work(con)
-                    if not transaction:
-                        return result
                     if author is not None or message is not None:
                         con.execute(
                             f"CALL {LAKE}.set_commit_message(?, ?)", [author or "", message or ""]
                         )
-                    con.execute("COMMIT")
+                    with self.gate.writing():
+                        con.execute("COMMIT")
                     return result
                 except BaseException as exc:
                     with contextlib.suppress(duckdb.Error):

@@ -86,8 +86,8 @@ class EditSession:
             return []
         project = self._project
         known = Known.of(project._lookups())
-        with project._store.lock:
-            table = build_annotation_table(project._store.con, frame, user=project.user, known=known)
+        with project._store.reading() as con:
+            table = build_annotation_table(con, frame, user=project.user, known=known)
         project._check_writes(np.unique(table.column("image_id").to_numpy()))  # refused when queued
         frame = frame.copy()
         frame["uuid"] = uuid_strings(table.column("uuid")).to_pylist()

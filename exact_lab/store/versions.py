@@ -103,8 +103,7 @@ class VersionsMixin:
         touched = "a.uuid IN (SELECT uuid FROM _touched)"
         x_sql, x_params = self.annotation_query(version=sa, include_deleted=True).where(touched).select()
         y_sql, y_params = self.annotation_query(version=sb, include_deleted=True).where(touched).select()
-        with self._store.lock:
-            con = self._store.con
+        with self._store.reading() as con:
             self._touched_between(con, min(sa, sb), max(sa, sb))
             frame = con.execute(
                 f"""
@@ -177,8 +176,7 @@ class VersionsMixin:
         now = self._store.current_snapshot()
         if now <= snapshot:
             return now, decode(self._store.df(*self._empty_query()))
-        with self._store.lock:
-            con = self._store.con
+        with self._store.reading() as con:
             self._touched_between(con, snapshot, now)
             query = self.annotation_query(image=image, include_deleted=True).where("a.uuid IN (SELECT uuid FROM _touched)")
             frame = con.execute(*query.select_named()).to_arrow_table().to_pandas()
