@@ -68,7 +68,7 @@ def drag(page, tool: str, seconds: float, centre: tuple[float, float]) -> dict:
 
 
 REDRAWS = """(n) => {
-  const v = %s, scene = v.scene, deck = scene.deck, gl = deck.device.gl;
+  const v = VIEWER, scene = v.scene, deck = scene.deck, gl = deck.device.gl;
   const c = v.camera, [x, y] = c.toWorld(c.width / 2, c.height / 2), r = 50;
   const px = new Uint8Array(4);
   const time = (brushOnly) => {
@@ -84,7 +84,7 @@ REDRAWS = """(n) => {
   };
   time(false);
   return [time(true), time(false), time(true), time(false)];
-}""" % LATEST
+}""".replace("VIEWER", LATEST)
 
 
 def redraw_costs(page, n: int = 20) -> list[float]:

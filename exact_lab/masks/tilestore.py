@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..store.util import utcnow
-from .tiles import TILE, MaskOp, blank, decode_tile, downsample, encode_tile, top_level
+from .tiles import TILE, decode_tile, downsample, encode_tile, top_level
 
 TABLE = "mask_tiles"
 # Tile column and row packed into one BIGINT key, so a set of tiles is one list parameter.
@@ -85,14 +85,20 @@ def write_levels(con, image_id: int, frame: int, levels: dict, user: str) -> Non
     """Replace the tiles ``{level: {tile_xy: array}}`` with one DELETE and one INSERT, so a
     set_mask and its whole pyramid are one data file (and one delete file) of the snapshot,
     not one per level; an all-zero tile is deleted, not stored."""
+    write_encoded(con, image_id, frame, {lv: {k: encode_tile(t) for k, t in tiles.items()} for lv, tiles in levels.items()}, user)
+
+
+def write_encoded(con, image_id: int, frame: int, levels: dict, user: str) -> None:
+    """``write_levels`` of tiles already encoded: ``{level: {tile_xy: bytes or None}}`` (None
+    deletes the tile)."""
     keys = [pack_level(lv, k) for lv, tiles in levels.items() for k in tiles]
     if not keys:
         return
     con.execute(f"DELETE FROM {TABLE} WHERE image_id = ? AND frame = ? AND {_LEVEL_KEY} IN (SELECT unnest(?::BIGINT[]))",
                 [int(image_id), int(frame), keys])
     # Row order (level, tile row, column) keeps a region's tiles in few Parquet row groups.
-    encoded = [(lv, k, encode_tile(t)) for lv, tiles in levels.items() for k, t in tiles.items()]
-    encoded = sorted(((lv, k, d) for lv, k, d in encoded if d is not None), key=lambda e: (e[0], e[1][1], e[1][0]))
+    encoded = sorted(((lv, k, d) for lv, tiles in levels.items() for k, d in tiles.items() if d is not None),
+                     key=lambda e: (e[0], e[1][1], e[1][0]))
     if not encoded:
         return
     n = len(encoded)
@@ -113,35 +119,85 @@ def write_levels(con, image_id: int, frame: int, levels: dict, user: str) -> Non
         con.unregister("_mask_rows")
 
 
-def apply_ops(con, ops: list[MaskOp], sizes: dict[int, tuple[int, int]], user: str) -> dict:
+# Stored tiles read at a time (their bytes): a fill of a 200,000 px square touches ~150,000
+# tiles (512 KB each as uint16 arrays), so a tile is decoded, painted and encoded on its own and
+# only bytes are kept.
+_BLOCK = 4096
+
+
+def apply_ops(con, ops: list, sizes: dict[int, tuple[int, int]], user: str) -> dict:
     """Apply paint operations in order to the stored level-0 tiles and bring the levels above up
     to date. ``sizes``: image_id -> (width, height). Returns {(image_id, frame): level-0 tile keys}."""
-    by_image: dict[tuple[int, int], list[MaskOp]] = defaultdict(list)
+    by_image: dict[tuple[int, int], list] = defaultdict(list)
     for op in ops:
         by_image[(op.image_id, op.frame)].append(op)
     touched = {}
     for (image_id, frame), group in by_image.items():
-        keys = sorted({k for op in group for k in op.tile_keys()})
-        stored = read_tiles(con, image_id, frame, 0, keys)
-        tiles = {k: decode_tile(stored.get(k)) for k in keys}
+        ops_of: dict[tuple[int, int], list] = defaultdict(list)
         for op in group:
             for k in op.tile_keys():
-                tiles[k] = op.apply(k, tiles[k])
-        changed = {k: t for k, t in tiles.items() if not _same(t, stored.get(k))}
+                ops_of[k].append(op)
+        keys = sorted(ops_of, key=lambda k: (k[1], k[0]))
+        changed: dict[tuple[int, int], bytes | None] = {}
+        for i in range(0, len(keys), _BLOCK):
+            block = keys[i:i + _BLOCK]
+            stored = read_tiles(con, image_id, frame, 0, block)
+            for k in block:
+                data = _painted(ops_of[k], k, stored.get(k))
+                if data is not stored.get(k) and not _same_bytes(data, stored.get(k)):
+                    changed[k] = data
         levels = {0: changed, **pyramid_above(con, image_id, frame, changed, sizes[image_id])}
-        write_levels(con, image_id, frame, levels, user)
+        write_encoded(con, image_id, frame, levels, user)
         touched[(image_id, frame)] = set(changed)
     return touched
 
 
-def _same(tile: np.ndarray, data: bytes | None) -> bool:
-    return (not tile.any()) if data is None else np.array_equal(tile, decode_tile(data))
+def _painted(ops: list, tile_xy, stored: bytes | None) -> bytes | None:
+    """The tile's bytes after ``ops`` (in order) over its ``stored`` bytes."""
+    start, value = 0, None
+    for i, op in enumerate(ops):
+        v = op.uniform_over(tile_xy)
+        if v is not None:
+            start, value = i + 1, v
+    if value is not None and start == len(ops):
+        return uniform_tile(value)  # a tile wholly filled: neither decoded, painted nor encoded
+    tile = decode_tile(stored) if value is None else np.full((TILE, TILE), value, np.uint8 if value < 256 else np.uint16)
+    for op in ops[start:]:
+        tile = op.apply(tile_xy, tile)
+    return encode_tile(tile)
+
+
+def _same_bytes(data: bytes | None, stored: bytes | None) -> bool:
+    if data is None or stored is None:
+        return data is stored
+    return data == stored or np.array_equal(decode_tile(data), decode_tile(stored))
+
+
+_UNIFORM: dict[int, bytes | None] = {}
+
+
+def uniform_tile(value: int) -> bytes | None:
+    """The bytes of a tile holding ``value`` everywhere (one object per value: a parent of four
+    of them is one too, found by identity)."""
+    if value not in _UNIFORM:
+        _UNIFORM[value] = encode_tile(np.full((TILE, TILE), value, np.uint8 if value < 256 else np.uint16))
+    return _UNIFORM[value]
+
+
+def _uniform_value(data: bytes | None) -> int | None:
+    if data is None:
+        return 0
+    for v, d in _UNIFORM.items():
+        if d is data:
+            return v
+    return None
 
 
 def pyramid_above(con, image_id: int, frame: int, level0: dict, size: tuple[int, int]) -> dict:
-    """The parents of the changed level-0 tiles ``level0`` ({tile_xy: array}) at every level up
-    to the top, {level: {tile_xy: array}}, with their unchanged siblings read from the store in
-    one query (which siblings are needed follows from the level-0 keys alone)."""
+    """The parents of the changed level-0 tiles ``level0`` ({tile_xy: bytes or None}) at every
+    level up to the top, {level: {tile_xy: bytes or None}}, with their unchanged siblings read
+    from the store in one query (which siblings are needed follows from the level-0 keys alone).
+    Four children holding one value make a parent holding it, without decoding them."""
     top = top_level(*size)
     changed_keys = {0: set(level0)}
     for level in range(1, top + 1):
@@ -156,15 +212,16 @@ def pyramid_above(con, image_id: int, frame: int, level0: dict, size: tuple[int,
             break
         current = {}
         for px, py in sorted(changed_keys[level]):
-            children = {}
+            children = []
             for dy in (0, 1):
                 for dx in (0, 1):
                     key = (2 * px + dx, 2 * py + dy)
-                    if key in below:
-                        children[(dx, dy)] = below[key]
-                    elif (level - 1, key) in stored:
-                        children[(dx, dy)] = decode_tile(stored[(level - 1, key)])
-            current[(px, py)] = downsample(children) if children else blank()
+                    children.append(((dx, dy), below[key] if key in below else stored.get((level - 1, key))))
+            values = {_uniform_value(d) for _, d in children}
+            if len(values) == 1 and None not in values:
+                current[(px, py)] = uniform_tile(values.pop()) if values != {0} else None
+            else:
+                current[(px, py)] = encode_tile(downsample({xy: decode_tile(d) for xy, d in children if d is not None}))
         out[level] = current
         below = current
     return out
