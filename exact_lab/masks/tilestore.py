@@ -144,7 +144,7 @@ def apply_ops(con, ops: list, sizes: dict[int, tuple[int, int]], user: str) -> d
             stored = read_tiles(con, image_id, frame, 0, block)
             for k in block:
                 data = _painted(ops_of[k], k, stored.get(k))
-                if data is not stored.get(k) and not _same_bytes(data, stored.get(k)):
+                if data is not _UNCHANGED:
                     changed[k] = data
         levels = {0: changed, **pyramid_above(con, image_id, frame, changed, sizes[image_id])}
         write_encoded(con, image_id, frame, levels, user)
@@ -152,25 +152,30 @@ def apply_ops(con, ops: list, sizes: dict[int, tuple[int, int]], user: str) -> d
     return touched
 
 
-def _painted(ops: list, tile_xy, stored: bytes | None) -> bytes | None:
-    """The tile's bytes after ``ops`` (in order) over its ``stored`` bytes."""
+_UNCHANGED = object()
+
+
+def _painted(ops: list, tile_xy, stored: bytes | None):
+    """The tile's bytes after ``ops`` (in order) over its ``stored`` bytes, or _UNCHANGED."""
     start, value = 0, None
     for i, op in enumerate(ops):
         v = op.uniform_over(tile_xy)
         if v is not None:
             start, value = i + 1, v
+    before = decode_tile(stored) if stored is not None else None
     if value is not None and start == len(ops):
-        return uniform_tile(value)  # a tile wholly filled: neither decoded, painted nor encoded
-    tile = decode_tile(stored) if value is None else np.full((TILE, TILE), value, np.uint8 if value < 256 else np.uint16)
+        # a tile wholly filled: neither painted nor encoded
+        same = (value == 0) if before is None else bool((before == value).all())
+        return _UNCHANGED if same else uniform_tile(value)
+    if value is not None:
+        tile = np.full((TILE, TILE), value, np.uint8 if value < 256 else np.uint16)
+    else:
+        tile = before if before is not None else decode_tile(None)
     for op in ops[start:]:
         tile = op.apply(tile_xy, tile)
+    if (not tile.any()) if before is None else np.array_equal(tile, before):
+        return _UNCHANGED
     return encode_tile(tile)
-
-
-def _same_bytes(data: bytes | None, stored: bytes | None) -> bool:
-    if data is None or stored is None:
-        return data is stored
-    return data == stored or np.array_equal(decode_tile(data), decode_tile(stored))
 
 
 _UNIFORM: dict[int, bytes | None] = {}
