@@ -139,14 +139,17 @@ def apply_ops(con, ops: list, sizes: dict[int, tuple[int, int]], user: str) -> d
                 ops_of[k].append(op)
         keys = sorted(ops_of, key=lambda k: (k[1], k[0]))
         changed: dict[tuple[int, int], bytes | None] = {}
+        arrays: dict = {}  # the changed tiles' arrays, while few: the pyramid need not decode them
         for i in range(0, len(keys), _BLOCK):
             block = keys[i:i + _BLOCK]
             stored = read_tiles(con, image_id, frame, 0, block)
             for k in block:
-                data = _painted(ops_of[k], k, stored.get(k))
+                data, tile = _painted(ops_of[k], k, stored.get(k))
                 if data is not _UNCHANGED:
                     changed[k] = data
-        levels = {0: changed, **pyramid_above(con, image_id, frame, changed, sizes[image_id])}
+                    if tile is not None and len(arrays) < _KEEP_ARRAYS:
+                        arrays[k] = tile
+        levels = {0: changed, **pyramid_above(con, image_id, frame, changed, sizes[image_id], arrays)}
         write_encoded(con, image_id, frame, levels, user)
         touched[(image_id, frame)] = set(changed)
     return touched
@@ -156,7 +159,8 @@ _UNCHANGED = object()
 
 
 def _painted(ops: list, tile_xy, stored: bytes | None):
-    """The tile's bytes after ``ops`` (in order) over its ``stored`` bytes, or _UNCHANGED."""
+    """The tile's bytes after ``ops`` (in order) over its ``stored`` bytes, or _UNCHANGED, and
+    its array (None for a tile of one value)."""
     start, value = 0, None
     for i, op in enumerate(ops):
         v = op.uniform_over(tile_xy)
@@ -166,7 +170,7 @@ def _painted(ops: list, tile_xy, stored: bytes | None):
     if value is not None and start == len(ops):
         # a tile wholly filled: neither painted nor encoded
         same = (value == 0) if before is None else bool((before == value).all())
-        return _UNCHANGED if same else uniform_tile(value)
+        return (_UNCHANGED if same else uniform_tile(value)), None
     if value is not None:
         tile = np.full((TILE, TILE), value, np.uint8 if value < 256 else np.uint16)
     else:
@@ -174,9 +178,17 @@ def _painted(ops: list, tile_xy, stored: bytes | None):
     for op in ops[start:]:
         tile = op.apply(tile_xy, tile)
     if (not tile.any()) if before is None else np.array_equal(tile, before):
-        return _UNCHANGED
-    return encode_tile(tile)
+        return _UNCHANGED, None
+    return encode_tile(tile), tile
 
+
+def _child_keys(px: int, py: int):
+    return [(2 * px + dx, 2 * py + dy) for dy in (0, 1) for dx in (0, 1)]
+
+
+# Painted tiles kept as arrays for the pyramid (at most 256 x 512 KB): a set_mask of a 4,096 px
+# block changes 64; a larger edit decodes the rest again from their bytes.
+_KEEP_ARRAYS = 256
 
 _UNIFORM: dict[int, bytes | None] = {}
 
@@ -198,11 +210,12 @@ def _uniform_value(data: bytes | None) -> int | None:
     return None
 
 
-def pyramid_above(con, image_id: int, frame: int, level0: dict, size: tuple[int, int]) -> dict:
+def pyramid_above(con, image_id: int, frame: int, level0: dict, size: tuple[int, int], arrays=None) -> dict:
     """The parents of the changed level-0 tiles ``level0`` ({tile_xy: bytes or None}) at every
     level up to the top, {level: {tile_xy: bytes or None}}, with their unchanged siblings read
     from the store in one query (which siblings are needed follows from the level-0 keys alone).
-    Four children holding one value make a parent holding it, without decoding them."""
+    Four children holding one value make a parent holding it, without decoding them; ``arrays``
+    ({tile_xy: array}) holds some of the level-0 tiles already decoded."""
     top = top_level(*size)
     changed_keys = {0: set(level0)}
     for level in range(1, top + 1):
@@ -211,11 +224,11 @@ def pyramid_above(con, image_id: int, frame: int, level0: dict, size: tuple[int,
                 for level in range(1, top + 1) for px, py in changed_keys[level]
                 for dy in (0, 1) for dx in (0, 1) if (2 * px + dx, 2 * py + dy) not in changed_keys[level - 1]]
     stored = read_level_tiles(con, image_id, frame, siblings) if level0 else {}
-    out, below = {}, level0
+    out, below, below_arrays = {}, level0, dict(arrays or {})
     for level in range(1, top + 1):
         if not below:
             break
-        current = {}
+        current, current_arrays = {}, {}
         for px, py in sorted(changed_keys[level]):
             children = []
             for dy in (0, 1):
@@ -226,9 +239,13 @@ def pyramid_above(con, image_id: int, frame: int, level0: dict, size: tuple[int,
             if len(values) == 1 and None not in values:
                 current[(px, py)] = uniform_tile(values.pop()) if values != {0} else None
             else:
-                current[(px, py)] = encode_tile(downsample({xy: decode_tile(d) for xy, d in children if d is not None}))
+                parent = downsample({xy: below_arrays[key] if key in below_arrays else decode_tile(d)
+                                     for (xy, d), key in zip(children, _child_keys(px, py)) if d is not None})
+                current[(px, py)] = encode_tile(parent)
+                if len(current_arrays) < _KEEP_ARRAYS:
+                    current_arrays[(px, py)] = parent
         out[level] = current
-        below = current
+        below, below_arrays = current, current_arrays
     return out
 
 
