@@ -85,6 +85,7 @@ class Project(
         existing = {r[0] for r in self._store.fetchall(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [LAKE])}
         if set(TABLES) <= existing:
+            self._tune_mask_tiles()
             return
 
         def work(con):
@@ -97,9 +98,7 @@ class Project(
             # Small row groups: a viewport query reads only the few whose min/max cover it.
             con.execute(f"CALL {LAKE}.set_option('parquet_row_group_size', {ANNOTATION_ROW_GROUP}, "
                         "table_name => 'annotations')")
-            for option, value in MASK_TABLE_OPTIONS.items():
-                literal = value if isinstance(value, int) else f"'{value}'"
-                con.execute(f"CALL {LAKE}.set_option('{option}', {literal}, table_name => '{MASK_TABLE}')")
+            _set_mask_options(con, MASK_TABLE_OPTIONS)
 
         try:
             self._store.run_transaction(work, author=self.user, message="create project")
@@ -107,6 +106,18 @@ class Project(
         except duckdb.Error as exc:
             if "already exists" not in str(exc).lower():
                 raise CatalogDamagedError(f"cannot create the project's tables: {exc}") from exc
+
+    def _tune_mask_tiles(self) -> None:
+        """Give ``mask_tiles`` of a project created before its own DuckLake settings
+        (2026-12-02) those settings, once: a project opened for writing that has them all
+        writes nothing."""
+        have = dict(self._store.fetchall(
+            f"SELECT option_name, value FROM {LAKE}.options() WHERE scope = 'TABLE' AND scope_entry = ?",
+            [f"main.{MASK_TABLE}"]))
+        missing = {k: v for k, v in MASK_TABLE_OPTIONS.items() if have.get(k) != str(v)}
+        if missing:
+            self._store.run_transaction(lambda con: _set_mask_options(con, missing), author=self.user,
+                                        message="tune mask tile storage")
 
     def _check_schema(self) -> None:
         try:
@@ -225,6 +236,12 @@ class Project(
 
     def __repr__(self):
         return f"<exact_lab.Project {self.location!r} user={self.user!r}>"
+
+
+def _set_mask_options(con, options: dict) -> None:
+    for option, value in options.items():
+        literal = value if isinstance(value, int) else f"'{value}'"
+        con.execute(f"CALL {LAKE}.set_option('{option}', {literal}, table_name => '{MASK_TABLE}')")
 
 
 __all__ = ["Project", "open_project", "current_user", "ExactLabError", "ProjectLocationError", "pd"]

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidValueError, UnknownTypeError
+from .region_fill import PolygonOp
 from .tiles import TILE, MaskOp, check_labels, polygon_mask, stroke_mask, top_level
 from .tilestore import TABLE, apply_ops, read_region, read_tiles
 from .versions import changed_tiles, mask_diff, restore_masks
@@ -186,14 +187,17 @@ class MasksMixin:
         (None: erase). ``polygon``: a shapely (Multi)Polygon, whose holes stay unpainted, or one
         ring (N x 2 level-0 points), or a list of rings (even-odd: a ring inside another is a hole).
         Returns the level-0 box it covers."""
-        op = self.polygon_op(image, polygon, type_, frame)
+        # rasterised tile by tile when committed (region_fill.py): any size of region fits in memory
+        image_id, width, height = self._mask_image(image, frame)
+        op = PolygonOp.clipped(image_id, frame, polygon_rings(polygon), self.mask_class(type_), width, height)
         if op is None:
             return (0, 0, 0, 0)
         self.queue_mask(op)
         return op_box(op)
 
     def polygon_op(self, image, polygon, type_=None, frame: int = 0) -> MaskOp | None:
-        """The paint operation of a region fill, clipped to the image (None when outside)."""
+        """The paint operation of a region fill as one array over its box, clipped to the image
+        (None when outside): the viewer's fill tool, whose undo keeps the box as it was anyway."""
         image_id, width, height = self._mask_image(image, frame)
         cls = self.mask_class(type_)
         origin, hit = polygon_mask(polygon_rings(polygon))
@@ -202,7 +206,7 @@ class MasksMixin:
     def queue_mask(self, op: MaskOp) -> None:
         """Queue any paint operation for the session's next batch."""
         _, width, height, _ = self._mask_size(op.image_id)
-        self._check_classes(op.values)
+        self._check_classes(op.classes())
         self.check_write_access([op.image_id])
         self._mask_queue().put(op, (width, height))
 
@@ -301,8 +305,7 @@ def polygon_rings(polygon) -> list[np.ndarray]:
 
 def op_box(op: MaskOp) -> tuple[int, int, int, int]:
     """The level-0 box (x0, y0, x1, y1) a paint operation covers."""
-    x0, y0 = op.l0_xy
-    return (x0, y0, x0 + op.values.shape[1], y0 + op.values.shape[0])
+    return op.l0_box
 
 
 def _check_level(level, width: int, height: int) -> int:

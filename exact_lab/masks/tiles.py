@@ -33,6 +33,19 @@ class MaskOp:
     values: np.ndarray
     where: np.ndarray | None = None
 
+    @property
+    def l0_box(self) -> tuple[int, int, int, int]:
+        x0, y0 = self.l0_xy
+        return (x0, y0, x0 + self.values.shape[1], y0 + self.values.shape[0])
+
+    def classes(self) -> np.ndarray:
+        """The class indices it may write (checked against the project's mask types)."""
+        return self.values
+
+    def uniform_over(self, tile_xy) -> int | None:
+        """The value the whole tile has after this op whatever it held (None: not known to be one)."""
+        return None
+
     def tile_keys(self) -> list[tuple[int, int]]:
         x0, y0 = self.l0_xy
         h, w = self.values.shape
@@ -193,20 +206,34 @@ def stroke_mask(l0_points, radius: float) -> tuple[tuple[int, int], np.ndarray]:
     return (x0, y0), mask
 
 
-def polygon_mask(l0_rings) -> tuple[tuple[int, int], np.ndarray]:
-    """Pixels inside a polygon: every pixel whose centre is inside the rings ``l0_rings`` (each
-    N x 2, level-0, closed implicitly) by the even-odd rule, so a ring inside another is a hole.
-    Returns (l0 origin, H x W bool). The browser's fill tool (js/src/masks/raster.ts
-    ``paintPolygon``) uses the same crossings in the same arithmetic."""
+def polygon_rings_checked(l0_rings) -> list[np.ndarray]:
+    """The rings as N x 2 float64 arrays, or InvalidValueError naming the ring that is not one."""
     rings = [np.asarray(r, dtype=np.float64).reshape(-1, 2) for r in l0_rings]
     for k, ring in enumerate(rings):
         if len(ring) < 3 or not np.isfinite(ring).all():
             raise InvalidValueError(f"polygon ring {k} needs at least 3 finite points, got {len(ring)}")
     if not rings:
         raise InvalidValueError("a polygon needs at least one ring of 3 points, got none")
+    return rings
+
+
+def polygon_box(rings) -> tuple[int, int, int, int]:
+    """The level-0 box (x0, y0, x1, y1) whose pixels ``polygon_mask`` may paint."""
     pts = np.concatenate(rings)
     x0, y0 = int(np.floor(pts[:, 0].min())), int(np.floor(pts[:, 1].min()))
     x1, y1 = int(np.ceil(pts[:, 0].max())), int(np.ceil(pts[:, 1].max()))
+    return x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)
+
+
+def polygon_mask(l0_rings, l0_window=None) -> tuple[tuple[int, int], np.ndarray]:
+    """Pixels inside a polygon: every pixel whose centre is inside the rings ``l0_rings`` (each
+    N x 2, level-0, closed implicitly) by the even-odd rule, so a ring inside another is a hole.
+    Returns (l0 origin, H x W bool) over the polygon's box, or over ``l0_window`` (x0, y0, x1, y1)
+    when given (a tile of a fill too large for one array: the same pixels, part by part). The
+    browser's fill tool (js/src/masks/raster.ts ``paintPolygon``) uses the same crossings in the
+    same arithmetic."""
+    rings = polygon_rings_checked(l0_rings)
+    x0, y0, x1, y1 = polygon_box(rings) if l0_window is None else (int(v) for v in l0_window)
     width, height = max(x1 - x0, 1), max(y1 - y0, 1)
     a = np.concatenate(rings)
     b = np.concatenate([np.roll(r, -1, axis=0) for r in rings])

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..store.util import utcnow
-from .tiles import TILE, MaskOp, blank, decode_tile, downsample, encode_tile, top_level
+from .tiles import TILE, decode_tile, downsample, encode_tile, top_level
 
 TABLE = "mask_tiles"
 # Tile column and row packed into one BIGINT key, so a set of tiles is one list parameter.
@@ -85,14 +85,20 @@ def write_levels(con, image_id: int, frame: int, levels: dict, user: str) -> Non
     """Replace the tiles ``{level: {tile_xy: array}}`` with one DELETE and one INSERT, so a
     set_mask and its whole pyramid are one data file (and one delete file) of the snapshot,
     not one per level; an all-zero tile is deleted, not stored."""
+    write_encoded(con, image_id, frame, {lv: {k: encode_tile(t) for k, t in tiles.items()} for lv, tiles in levels.items()}, user)
+
+
+def write_encoded(con, image_id: int, frame: int, levels: dict, user: str) -> None:
+    """``write_levels`` of tiles already encoded: ``{level: {tile_xy: bytes or None}}`` (None
+    deletes the tile)."""
     keys = [pack_level(lv, k) for lv, tiles in levels.items() for k in tiles]
     if not keys:
         return
     con.execute(f"DELETE FROM {TABLE} WHERE image_id = ? AND frame = ? AND {_LEVEL_KEY} IN (SELECT unnest(?::BIGINT[]))",
                 [int(image_id), int(frame), keys])
     # Row order (level, tile row, column) keeps a region's tiles in few Parquet row groups.
-    encoded = [(lv, k, encode_tile(t)) for lv, tiles in levels.items() for k, t in tiles.items()]
-    encoded = sorted(((lv, k, d) for lv, k, d in encoded if d is not None), key=lambda e: (e[0], e[1][1], e[1][0]))
+    encoded = sorted(((lv, k, d) for lv, tiles in levels.items() for k, d in tiles.items() if d is not None),
+                     key=lambda e: (e[0], e[1][1], e[1][0]))
     if not encoded:
         return
     n = len(encoded)
@@ -113,35 +119,103 @@ def write_levels(con, image_id: int, frame: int, levels: dict, user: str) -> Non
         con.unregister("_mask_rows")
 
 
-def apply_ops(con, ops: list[MaskOp], sizes: dict[int, tuple[int, int]], user: str) -> dict:
+# Stored tiles read at a time (their bytes): a fill of a 200,000 px square touches ~150,000
+# tiles (512 KB each as uint16 arrays), so a tile is decoded, painted and encoded on its own and
+# only bytes are kept.
+_BLOCK = 4096
+
+
+def apply_ops(con, ops: list, sizes: dict[int, tuple[int, int]], user: str) -> dict:
     """Apply paint operations in order to the stored level-0 tiles and bring the levels above up
     to date. ``sizes``: image_id -> (width, height). Returns {(image_id, frame): level-0 tile keys}."""
-    by_image: dict[tuple[int, int], list[MaskOp]] = defaultdict(list)
+    by_image: dict[tuple[int, int], list] = defaultdict(list)
     for op in ops:
         by_image[(op.image_id, op.frame)].append(op)
     touched = {}
     for (image_id, frame), group in by_image.items():
-        keys = sorted({k for op in group for k in op.tile_keys()})
-        stored = read_tiles(con, image_id, frame, 0, keys)
-        tiles = {k: decode_tile(stored.get(k)) for k in keys}
+        ops_of: dict[tuple[int, int], list] = defaultdict(list)
         for op in group:
             for k in op.tile_keys():
-                tiles[k] = op.apply(k, tiles[k])
-        changed = {k: t for k, t in tiles.items() if not _same(t, stored.get(k))}
-        levels = {0: changed, **pyramid_above(con, image_id, frame, changed, sizes[image_id])}
-        write_levels(con, image_id, frame, levels, user)
+                ops_of[k].append(op)
+        keys = sorted(ops_of, key=lambda k: (k[1], k[0]))
+        changed: dict[tuple[int, int], bytes | None] = {}
+        arrays: dict = {}  # the changed tiles' arrays, while few: the pyramid need not decode them
+        for i in range(0, len(keys), _BLOCK):
+            block = keys[i:i + _BLOCK]
+            stored = read_tiles(con, image_id, frame, 0, block)
+            for k in block:
+                data, tile = _painted(ops_of[k], k, stored.get(k))
+                if data is not _UNCHANGED:
+                    changed[k] = data
+                    if tile is not None and len(arrays) < _KEEP_ARRAYS:
+                        arrays[k] = tile
+        levels = {0: changed, **pyramid_above(con, image_id, frame, changed, sizes[image_id], arrays)}
+        write_encoded(con, image_id, frame, levels, user)
         touched[(image_id, frame)] = set(changed)
     return touched
 
 
-def _same(tile: np.ndarray, data: bytes | None) -> bool:
-    return (not tile.any()) if data is None else np.array_equal(tile, decode_tile(data))
+_UNCHANGED = object()
 
 
-def pyramid_above(con, image_id: int, frame: int, level0: dict, size: tuple[int, int]) -> dict:
-    """The parents of the changed level-0 tiles ``level0`` ({tile_xy: array}) at every level up
-    to the top, {level: {tile_xy: array}}, with their unchanged siblings read from the store in
-    one query (which siblings are needed follows from the level-0 keys alone)."""
+def _painted(ops: list, tile_xy, stored: bytes | None):
+    """The tile's bytes after ``ops`` (in order) over its ``stored`` bytes, or _UNCHANGED, and
+    its array (None for a tile of one value)."""
+    start, value = 0, None
+    for i, op in enumerate(ops):
+        v = op.uniform_over(tile_xy)
+        if v is not None:
+            start, value = i + 1, v
+    before = decode_tile(stored) if stored is not None else None
+    if value is not None and start == len(ops):
+        # a tile wholly filled: neither painted nor encoded
+        same = (value == 0) if before is None else bool((before == value).all())
+        return (_UNCHANGED if same else uniform_tile(value)), None
+    if value is not None:
+        tile = np.full((TILE, TILE), value, np.uint8 if value < 256 else np.uint16)
+    else:
+        tile = before if before is not None else decode_tile(None)
+    for op in ops[start:]:
+        tile = op.apply(tile_xy, tile)
+    if (not tile.any()) if before is None else np.array_equal(tile, before):
+        return _UNCHANGED, None
+    return encode_tile(tile), tile
+
+
+def _child_keys(px: int, py: int):
+    return [(2 * px + dx, 2 * py + dy) for dy in (0, 1) for dx in (0, 1)]
+
+
+# Painted tiles kept as arrays for the pyramid (at most 256 x 512 KB): a set_mask of a 4,096 px
+# block changes 64; a larger edit decodes the rest again from their bytes.
+_KEEP_ARRAYS = 256
+
+_UNIFORM: dict[int, bytes | None] = {}
+
+
+def uniform_tile(value: int) -> bytes | None:
+    """The bytes of a tile holding ``value`` everywhere (one object per value: a parent of four
+    of them is one too, found by identity)."""
+    if value not in _UNIFORM:
+        _UNIFORM[value] = encode_tile(np.full((TILE, TILE), value, np.uint8 if value < 256 else np.uint16))
+    return _UNIFORM[value]
+
+
+def _uniform_value(data: bytes | None) -> int | None:
+    if data is None:
+        return 0
+    for v, d in _UNIFORM.items():
+        if d is data:
+            return v
+    return None
+
+
+def pyramid_above(con, image_id: int, frame: int, level0: dict, size: tuple[int, int], arrays=None) -> dict:
+    """The parents of the changed level-0 tiles ``level0`` ({tile_xy: bytes or None}) at every
+    level up to the top, {level: {tile_xy: bytes or None}}, with their unchanged siblings read
+    from the store in one query (which siblings are needed follows from the level-0 keys alone).
+    Four children holding one value make a parent holding it, without decoding them; ``arrays``
+    ({tile_xy: array}) holds some of the level-0 tiles already decoded."""
     top = top_level(*size)
     changed_keys = {0: set(level0)}
     for level in range(1, top + 1):
@@ -150,23 +224,28 @@ def pyramid_above(con, image_id: int, frame: int, level0: dict, size: tuple[int,
                 for level in range(1, top + 1) for px, py in changed_keys[level]
                 for dy in (0, 1) for dx in (0, 1) if (2 * px + dx, 2 * py + dy) not in changed_keys[level - 1]]
     stored = read_level_tiles(con, image_id, frame, siblings) if level0 else {}
-    out, below = {}, level0
+    out, below, below_arrays = {}, level0, dict(arrays or {})
     for level in range(1, top + 1):
         if not below:
             break
-        current = {}
+        current, current_arrays = {}, {}
         for px, py in sorted(changed_keys[level]):
-            children = {}
+            children = []
             for dy in (0, 1):
                 for dx in (0, 1):
                     key = (2 * px + dx, 2 * py + dy)
-                    if key in below:
-                        children[(dx, dy)] = below[key]
-                    elif (level - 1, key) in stored:
-                        children[(dx, dy)] = decode_tile(stored[(level - 1, key)])
-            current[(px, py)] = downsample(children) if children else blank()
+                    children.append(((dx, dy), below[key] if key in below else stored.get((level - 1, key))))
+            values = {_uniform_value(d) for _, d in children}
+            if len(values) == 1 and None not in values:
+                current[(px, py)] = uniform_tile(values.pop()) if values != {0} else None
+            else:
+                parent = downsample({xy: below_arrays[key] if key in below_arrays else decode_tile(d)
+                                     for (xy, d), key in zip(children, _child_keys(px, py)) if d is not None})
+                current[(px, py)] = encode_tile(parent)
+                if len(current_arrays) < _KEEP_ARRAYS:
+                    current_arrays[(px, py)] = parent
         out[level] = current
-        below = current
+        below, below_arrays = current, current_arrays
     return out
 
 

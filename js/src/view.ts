@@ -36,6 +36,8 @@ export class ViewerView {
   private viewPanel = new ViewPanel();
   private hpf: HpfReadout;
   private frameRequested = false;
+  /** the frame requested redraws everything (not only the brush) */
+  private fullFrame = false;
   private offs: (() => void)[] = [];
   private resizeObserver: ResizeObserver;
 
@@ -59,12 +61,13 @@ export class ViewerView {
     bindKeys(this.root, model);
     this.bindTraits();
     this.offs.push(model.on((e) => {
-      // a brush stroke redraws the whole canvas every frame as panning does: the same dynamic
-      // resolution (software WebGL spends ~65 ms a frame sampling the slide and mask textures of
-      // a 848 x 678 canvas, ~20 ms at half resolution: docs/masks.md)
+      // a fill outline or a superpixel drag redraws the whole canvas every frame as panning does:
+      // the same dynamic resolution (software WebGL spends ~65 ms a frame sampling the slide and
+      // mask textures of a 848 x 678 canvas, ~20 ms at half resolution: docs/masks.md); a brush
+      // move redraws only its box, at full resolution
       if (e === "camera" || e === "paint") this.scene.cameraMoved();
       if (e === "tool") this.focus(); // keys keep working after a click on a button
-      this.requestFrame();
+      this.requestFrame(e === "brush");
     }));
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(this.canvasBox);
@@ -120,6 +123,11 @@ export class ViewerView {
     return this.scene.resolution;
   }
 
+  /** Frames drawn whole and frames that redrew only the brush's box. */
+  get frameCounts(): { all: number; brush: number } {
+    return this.scene.frameCounts;
+  }
+
   /** The tiles the overview map shows as screened. */
   get screenedOnOverview(): number[] {
     return this.chrome.screenedOnOverview;
@@ -150,15 +158,20 @@ export class ViewerView {
   }
 
   // -- drawing -----------------------------------------------------------------------------------------
-  requestFrame(): void {
+  /** A frame at the next animation frame; `brushOnly`: only the brush changed (its outline or
+   * its stroke), unless something else asks for a frame meanwhile. */
+  requestFrame(brushOnly = false): void {
+    if (!brushOnly) this.fullFrame = true;
     if (this.frameRequested) return;
     this.frameRequested = true;
     requestAnimationFrame(() => {
-      // the brush moves of this frame, painted at once (before the flag drops: painting asks for
-      // the frame being drawn)
-      this.model.painter.flush();
+      // the brush moves of this frame, painted at once (before the flags drop: painting the tiles
+      // asks for the frame being drawn, and for a whole one, which the brush's box stands for)
+      const full = this.fullFrame;
+      const painted = this.model.painter.flush();
       this.frameRequested = false;
-      this.scene.draw();
+      this.fullFrame = false;
+      this.scene.draw(!full, painted);
       this.chrome.update(this.scene);
     });
   }

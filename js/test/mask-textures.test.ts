@@ -148,3 +148,37 @@ test("brush moves are painted at the frame, as one polyline, with the pixels of 
   assert.ok(a.some((v) => v === 4));
   assert.deepEqual(a, b);
 });
+
+test("each frame's flush gives a level-0 box holding every pixel it painted (the part of the canvas redrawn)", () => {
+  const model = new FakeModel();
+  const tiles = new MaskTiles(model, () => {});
+  tiles.visible(0, 0, [0, 0, 512, 512], [512, 512]);
+  reply(tiles, model.sentOf("mask_tile")[0].msg.req, 512, 512);
+  const painter = new MaskPainter({
+    camera: new Camera(), tiles, frame: () => 0, imageSize: () => [512, 512],
+    maskType: () => typeMeta(0, "tumour", "mask", { type_id: 4 }), radius: () => 7.5, hasSuperpixels: () => false,
+    send: () => {}, message: () => {},
+  });
+  const at = (x: number, y: number) => ({ sx: x, sy: y, x, y, shift: false, alt: false, ctrl: false });
+  const labels = () => tiles.visible(0, 0, [0, 0, 512, 512], [512, 512])[0].labels!;
+  const frames = [[[200.5, 200.5]], [[230, 210], [260, 240]], [[250, 300]]];
+  painter.down("brush", at(200.5, 200.5), 0);
+  let before = Uint8Array.from(labels());
+  for (const [k, moves] of frames.entries()) {
+    for (const [x, y] of moves.slice(k === 0 ? 1 : 0)) painter.move(at(x, y));
+    const box = painter.flush();
+    assert.ok(box, `frame ${k} painted`);
+    const now = labels();
+    let changed = 0;
+    for (let j = 0; j < 512; j++)
+      for (let i = 0; i < 512; i++) {
+        if (now[j * 512 + i] === before[j * 512 + i]) continue;
+        changed++;
+        // the pixel's whole square lies in the box
+        assert.ok(i >= box[0] && i + 1 <= box[2] && j >= box[1] && j + 1 <= box[3], `frame ${k}: (${i}, ${j}) outside ${box}`);
+      }
+    assert.ok(changed > 0, `frame ${k} changed pixels`);
+    before = Uint8Array.from(now);
+  }
+  assert.equal(painter.flush(), null); // nothing new: nothing to redraw
+});

@@ -248,17 +248,27 @@ test("a destroyed model stops listening to the traits", () => {
   assert.equal(model.listenerCount("change:tool"), before - 1);
 });
 
-test("a brush drag reports paint (drawn at the moving view's resolution); a plain hover does not", () => {
+test("a brush drag and the brush's hover report only the brush (a box redrawn at full resolution); a fill drag reports paint", () => {
   const types = [...TYPES, typeMeta(3, "tumour", "mask", { type_id: 9 })];
   const { m, events } = viewer({ _types: types });
   m.setTool("brush");
+  events.length = 0;
   m.pointerMove(at(100, 100));
-  assert.ok(!events.includes("paint"));
+  assert.deepEqual(events, ["brush"]);
   m.pointerDown(at(100, 100), 0);
+  events.length = 0;
   m.pointerMove(at(140, 120));
-  assert.ok(events.includes("paint"));
+  assert.deepEqual(events, ["brush"]);
   m.pointerUp(at(140, 120));
+  assert.deepEqual(events, ["brush", "render"]); // the stroke's end redraws everything
+  m.setTool("fill");
+  m.pointerDown(at(100, 100), 0);
   events.length = 0;
   m.pointerMove(at(200, 200));
-  assert.ok(!events.includes("paint"));
+  assert.deepEqual(events, ["paint", "render"]);
+  m.pointerUp(at(200, 200));
+  m.setTool("select");
+  events.length = 0;
+  m.pointerMove(at(250, 200));
+  assert.ok(!events.includes("brush") && !events.includes("paint"));
 });

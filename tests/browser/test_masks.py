@@ -338,3 +338,60 @@ def test_a_mask_painted_by_another_process_shows_in_the_open_viewer(nb):
     # the cached tile is fetched again because the kernel announced the other process's commit
     wait_shown(nb, 940, 790, stroma, timeout=30_000)
     assert shown(nb, 875, 790) != stroma and shown(nb, 940, 825) != stroma
+
+
+SNAP = """(name) => { const v = [...globalThis.__exactLabViewers].at(-1), c = v.scene.deck.getCanvas();
+  const o = new OffscreenCanvas(c.width, c.height), g = o.getContext('2d');
+  g.drawImage(c, 0, 0);
+  (globalThis.__canvasSnaps ??= {})[name] = g.getImageData(0, 0, c.width, c.height).data; }"""
+DIFF = """([a, b]) => { const x = globalThis.__canvasSnaps[a], y = globalThis.__canvasSnaps[b]; let n = 0;
+  for (let i = 0; i < x.length; i += 4)
+    if (x[i] !== y[i] || x[i + 1] !== y[i + 1] || x[i + 2] !== y[i + 2] || x[i + 3] !== y[i + 3]) n++;
+  return n; }"""
+
+
+def frames_drawn(nb):
+    return nb.js("({...v.frameCounts})")
+
+
+def test_brush_moves_redraw_only_their_box_and_show_what_a_whole_redraw_and_the_stored_mask_show(nb):
+    nb.goto(600, 600, 1.0)
+    tool(nb, "brush")
+    stroke = [(250.0, 800.0), (330.0, 785.0), (410.0, 815.0)]  # in view, away from the other tests' labels
+    m = nb.page.mouse
+    m.move(*nb.to_page(*stroke[0]))
+    nb.page.wait_for_timeout(500)
+    nb.page.evaluate(SNAP, "before")
+    m.down()
+    nb.page.wait_for_timeout(200)
+    start = frames_drawn(nb)
+    for (ax, ay), (bx, by) in zip(stroke, stroke[1:]):
+        for t in np.linspace(0.1, 1, 6):
+            m.move(*nb.to_page(ax + t * (bx - ax), ay + t * (by - ay)))
+            nb.page.wait_for_timeout(60)  # a frame or more between moves
+    nb.page.wait_for_timeout(300)
+    during = frames_drawn(nb)
+    assert during["brush"] - start["brush"] >= 5 and during["all"] == start["all"], (start, during)
+    nb.page.evaluate(SNAP, "stroke")
+    # the stroke shows at once: about its area of pixels changed (a 15 px radius over ~165 px)
+    changed = nb.page.evaluate(DIFF, ["before", "stroke"])
+    assert changed > 0.8 * 30 * 165, changed
+    # a whole redraw of the same scene (the stroke not sent yet) draws exactly those pixels
+    nb.js("v.requestFrame()")
+    nb.page.wait_for_function("(n) => [...globalThis.__exactLabViewers].at(-1).frameCounts.all > n", arg=during["all"])
+    nb.page.evaluate(SNAP, "whole")
+    assert nb.page.evaluate(DIFF, ["stroke", "whole"]) == 0
+    # released: sent, stored, fetched again from the kernel and drawn whole: nothing moves
+    received = nb.js("v.session.masks.received")
+    m.up()
+    nb.page.wait_for_function("(n) => [...globalThis.__exactLabViewers].at(-1).session.masks.received > n",
+                              arg=received, timeout=20_000)
+    nb.page.wait_for_timeout(500)
+    nb.page.evaluate(SNAP, "stored")
+    assert nb.page.evaluate(DIFF, ["stroke", "stored"]) == 0
+    sent = nb.js("v.session.lastMaskEdit")
+    box = (200, 765, 460, 860)
+    exact = within(np.reshape(sent["points"], (-1, 2)), sent["radius"], box)
+    got = settled(nb, lambda m: np.array_equal(m == sent["value"], exact), box=box, image="v.image")
+    assert np.array_equal(got == sent["value"], exact), (f"{((got == sent['value']) ^ exact).sum()} pixels differ from "
+                                                         f"the stroke sent {sent}; classes in the box {np.unique(got)}")

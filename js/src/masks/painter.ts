@@ -9,6 +9,8 @@ import type { MaskTiles } from "./tiles";
 import { levelFor, topLevel } from "./tiles";
 
 export type MaskTool = "brush" | "fill" | "superpixel";
+/** A box of level-0 pixels: [x0, y0, x1, y1]. */
+export type WorldBox = [number, number, number, number];
 export type MaskEditKind = "mask_stroke" | "mask_polygon" | "superpixel_fill";
 const EDIT_OF: Record<MaskTool, MaskEditKind> = { brush: "mask_stroke", fill: "mask_polygon", superpixel: "superpixel_fill" };
 
@@ -28,7 +30,8 @@ export interface MaskHost {
 
 export class MaskPainter {
   private stroke: { tool: MaskTool; value: number; points: number[]; radius: number } | null = null;
-  /** flat index of the stroke's last painted vertex: moves since are painted at the next frame */
+  /** flat index of the stroke's last painted vertex (-2: none yet): moves since are painted at
+   * the next frame */
   private paintedTo = 0;
 
   constructor(private host: MaskHost) {}
@@ -53,8 +56,8 @@ export class MaskPainter {
     }
     const value = erase ? 0 : (type!.type_id as number);
     this.stroke = { tool, value, points: [p.x, p.y], radius: this.host.radius() };
-    this.paintedTo = 0;
-    if (tool === "brush") this.paint(0);
+    // the first disc is painted by the next flush, before the frame is drawn
+    this.paintedTo = -2;
   }
 
   move(p: Pointer): void {
@@ -71,11 +74,17 @@ export class MaskPainter {
   /** Paint the brush segments added since the last call, as one polyline: called once per
    * animation frame, as the pointer sends several moves a frame and each paint marks textures to
    * upload. The pixels are the same as one segment at a time (a pixel is in if any segment is near). */
-  flush(): void {
+  flush(): WorldBox | null {
     const s = this.stroke;
-    if (!s || s.tool !== "brush" || s.points.length - 2 <= this.paintedTo) return;
-    this.paint(this.paintedTo);
+    if (!s || s.tool !== "brush" || s.points.length - 2 <= this.paintedTo) return null;
+    const box = this.paint(Math.max(0, this.paintedTo));
     this.paintedTo = s.points.length - 2;
+    return box;
+  }
+
+  /** The tool of the drag in progress, or null. */
+  get tool(): MaskTool | null {
+    return this.stroke?.tool ?? null;
   }
 
   up(p: Pointer): void {
@@ -110,12 +119,23 @@ export class MaskPainter {
     this.host.send(EDIT_OF[s.tool], s.value, s.points, s.radius);
   }
 
-  /** Paint the stroke's segments from vertex `from` (flat index) on. */
-  private paint(from: number): void {
+  /** Paint the stroke's segments from vertex `from` (flat index) on; the level-0 box they cover. */
+  private paint(from: number): WorldBox {
     const s = this.stroke!;
     const level = this.level();
     const frame = this.host.frame();
+    const points = s.points.slice(from);
     this.host.tiles.active = { frame, level, points: s.points, radius: s.radius, value: s.value };
-    this.host.tiles.paint(frame, level, s.points.slice(from), s.radius, s.value);
+    this.host.tiles.paint(frame, level, points, s.radius, s.value);
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (let k = 0; k < points.length; k += 2) {
+      x0 = Math.min(x0, points[k]);
+      x1 = Math.max(x1, points[k]);
+      y0 = Math.min(y0, points[k + 1]);
+      y1 = Math.max(y1, points[k + 1]);
+    }
+    // a label covers 2**level level-0 pixels: a painted one reaches up to that beyond the radius
+    const r = s.radius + (1 << level);
+    return [x0 - r, y0 - r, x1 + r, y1 + r];
   }
 }

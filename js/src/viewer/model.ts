@@ -14,9 +14,10 @@ import { Interaction } from "../tools/interaction";
 import type { Goto, ViewerWidgetModel } from "../widget-model";
 import { runAction } from "./actions";
 
-/** "render": something drawn changed; "camera": the view moved; "paint": a mask tool's drag
- * (brush, fill outline, superpixel) moved; "tool": the user chose a tool. */
-export type ViewerEvent = "render" | "camera" | "paint" | "tool";
+/** "render": something drawn changed; "camera": the view moved; "paint": a fill outline or
+ * superpixel drag moved; "brush": only the brush changed (a stroke's move, or its outline
+ * following the pointer); "tool": the user chose a tool. */
+export type ViewerEvent = "render" | "camera" | "paint" | "brush" | "tool";
 
 /** The pointer on the canvas in screen pixels, before it is placed on the image. */
 export interface ScreenPointer {
@@ -235,14 +236,14 @@ export class ViewerModel {
     this.cursor = this.pointer(s);
     if (this.painter.active) {
       this.painter.move(this.cursor);
-      this.emit("paint");
-      this.emit("render");
+      this.emit(this.painter.tool === "brush" ? "brush" : "paint");
+      if (this.painter.tool !== "brush") this.emit("render");
       return;
     }
     const { cx, cy } = this.camera;
     this.interaction.move(this.cursor);
     if (cx !== this.camera.cx || cy !== this.camera.cy) this.cameraChanged();
-    else this.emit("render");
+    else this.emit(this.interaction.tool === "brush" && !this.interaction.spaceDown ? "brush" : "render");
   }
 
   pointerUp(s: ScreenPointer): void {
