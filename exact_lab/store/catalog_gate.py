@@ -23,6 +23,7 @@ import contextlib
 import fcntl
 import os
 import threading
+import time
 from pathlib import Path
 
 # Beside the catalog, in the folder of the commit queue (turns.py).
@@ -31,6 +32,13 @@ GATE_FILE = "catalog-gate"
 LOCK_FILE = "catalog-lock"
 
 _reading = threading.local()  # per thread: how deep in reading() of each catalog
+# How long a reader waits at the gate, and a commit for the readers under way, before going on
+# without: a DuckDB result left unread holds its SQLite read lock after its statement (and its
+# gate) ended, so a commit holding the gate could wait in SQLite for a reader that waits at the
+# gate for it (seen in test_watch: both waited for good). Past the bound, SQLite sorts it out in
+# its own one-second steps, as before the gate.
+READ_WAIT = 0.2
+WRITE_WAIT = 2.0
 
 
 class CatalogGate:
@@ -94,9 +102,9 @@ class CatalogGate:
     def _read_locks(self):
         gate, lock = self._open(self.gate_path), self._open(self.lock_path)
         try:
-            if gate is not None and lock is not None:
-                fcntl.flock(gate, fcntl.LOCK_SH)  # waits while a commit is waiting or under way
-                fcntl.flock(lock, fcntl.LOCK_SH)
+            # waits while a commit is waiting or under way
+            if gate is not None and lock is not None and _flock(gate, fcntl.LOCK_SH, READ_WAIT):
+                _flock(lock, fcntl.LOCK_SH, READ_WAIT)
                 os.close(gate)
                 gate = None
             yield
@@ -113,11 +121,25 @@ class CatalogGate:
             return
         gate, lock = self._open(self.gate_path), self._open(self.lock_path)
         try:
-            if gate is not None and lock is not None:
-                fcntl.flock(gate, fcntl.LOCK_EX)
-                fcntl.flock(lock, fcntl.LOCK_EX)
+            if gate is not None and lock is not None and _flock(gate, fcntl.LOCK_EX, WRITE_WAIT):
+                _flock(lock, fcntl.LOCK_EX, WRITE_WAIT)
             yield
         finally:
             for fd in (lock, gate):
                 if fd is not None:
                     os.close(fd)
+
+
+def _flock(fd: int, kind: int, seconds: float) -> bool:
+    """Take the flock within ``seconds`` (looking every 0.5-2 ms); False if it stayed taken."""
+    deadline = time.monotonic() + seconds
+    delay = 0.0005
+    while True:
+        try:
+            fcntl.flock(fd, kind | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.002)

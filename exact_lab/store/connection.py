@@ -265,7 +265,8 @@ class Store:
 
     def current_snapshot(self) -> int:
         with self.lock:
-            return int(self.sql(f"SELECT id FROM {LAKE}.current_snapshot()").fetchone()[0])
+            # fetchall, not fetchone: a result left unread keeps its SQLite read lock (catalog_gate.py)
+            return int(self.sql(f"SELECT id FROM {LAKE}.current_snapshot()").fetchall()[0][0])
 
     def run_transaction(
         self,
