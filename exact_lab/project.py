@@ -210,10 +210,13 @@ class Project(
         """DuckLake housekeeping: move inlined rows to Parquet and merge small adjacent files.
         Snapshots are never expired, so versions and history stay readable."""
         self.flush()
-        with self._store.lock:
-            con = self._store.con
-            con.execute(f"CALL ducklake_flush_inlined_data('{LAKE}')")
-            con.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}')")
+
+        # Commits like any other: in this writer's turn, so other writers wait instead of
+        # conflicting with them. Two of them: DuckLake refuses a transaction that both changes
+        # data (the flush) and compacts ("can either make changes OR perform compaction").
+        for call in ("ducklake_flush_inlined_data", "ducklake_merge_adjacent_files"):
+            self._store.run_transaction(lambda con, call=call: con.execute(f"CALL {call}('{LAKE}')"),
+                                        author=self.user, message="maintenance")
 
     def viewer(self, image=None, **kwargs):
         """Returns a SlideViewer widget on one of the project's images (``image``: an image_id or

@@ -88,7 +88,8 @@ EIGHT_WRITERS_ROWS = 60  # more writers than cores, as many turns as they need t
 MOVE_EVERY = 25  # 10 updates per writer (2 with 60 rows), through the session
 
 
-def _run_single_row_writers(location, data, image_id, tmp_path, writers, rows):
+def _run_single_row_writers(location, data, image_id, tmp_path, writers, rows, meanwhile=None):
+    """``meanwhile()`` (if given) is called again and again in this process until the writers end."""
     script = Path(__file__).with_name("writer_process.py")
     procs, outs = [], []
     for k in range(writers):
@@ -99,6 +100,12 @@ def _run_single_row_writers(location, data, image_id, tmp_path, writers, rows):
              str(rows), str(MOVE_EVERY), str(out)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         ))
+    calls = 0
+    while meanwhile is not None and any(proc.poll() is None for proc in procs):
+        meanwhile()
+        calls += 1
+    if meanwhile is not None:
+        assert calls >= 2, "the writers ended before the work meant to run beside them"
     for proc in procs:
         _, err = proc.communicate(timeout=3000)
         assert proc.returncode == 0, err[-3000:]  # no call failed: any raise ends the writer
@@ -157,3 +164,26 @@ def test_four_single_row_writers_team(tmp_path, small_svs, team_catalog):
 @pytest.mark.timeout(900)
 def test_eight_single_row_writers_team(tmp_path, small_svs, team_catalog):
     _single_row_case(tmp_path, small_svs, 8, *team_catalog, rows=EIGHT_WRITERS_ROWS)
+
+
+@pytest.mark.timeout(600)
+def test_maintenance_beside_single_row_writers(tmp_path, small_svs):
+    """maintain() (flush inlined rows to Parquet, merge files) commits in its own turn: run again and
+    again beside two single-row writers, it makes no writer fail and loses no row or update."""
+    import time
+
+    import exact_lab as xl
+
+    location = tmp_path / "p"
+    image_id = _prepare(location, None, small_svs)
+    admin = xl.open_project(location, user="admin")
+
+    def maintain():
+        admin.maintain()
+        time.sleep(0.2)
+
+    made = _run_single_row_writers(location, None, image_id, tmp_path, 2, 100, meanwhile=maintain)
+    admin.close()
+    _assert_single_rows_stored(location, None, made, 2, 100)
+    files = list((location / "data").rglob("*.parquet"))
+    assert files, "maintenance never moved the inlined rows into Parquet files"
