@@ -19,7 +19,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from labserver import Kernel, _free_port
+from labserver import Kernel, _free_port, connect_kernel
 
 REPO = Path(__file__).resolve().parents[2]
 CHP = REPO / ".hub" / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -142,29 +142,8 @@ class Hub:
 
     def kernel_client(self, user: str, notebook: str) -> Kernel:
         """A blocking client of the kernel running ``notebook`` in ``user``'s server."""
-        from jupyter_client import BlockingKernelClient
-
-        runtime = self.base / "runtime" / user
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            sessions = [s for s in self.user_api(user, "api/sessions") if s["path"] == notebook and s.get("kernel")]
-            if sessions:
-                conn = runtime / f"kernel-{sessions[0]['kernel']['id']}.json"
-                if conn.exists():
-                    client = BlockingKernelClient(connection_file=str(conn))
-                    client.load_connection_file()
-                    client.start_channels()
-                    try:
-                        client.wait_for_ready(timeout=60)
-                    except RuntimeError:
-                        # "died before replying": a heartbeat missed while the machine is loaded
-                        # and the kernel still starting; ask again
-                        client.stop_channels()
-                        time.sleep(1)
-                        continue
-                    return Kernel(client)
-            time.sleep(0.3)
-        raise RuntimeError(f"no kernel for {user}'s {notebook}")
+        return connect_kernel(lambda: self.user_api(user, "api/sessions"), self.base / "runtime" / user,
+                              notebook, wait=90)
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:

@@ -37,6 +37,33 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def connect_kernel(sessions, runtime: Path, notebook: str, wait: float) -> Kernel:
+    """A blocking client of the kernel that runs ``notebook``, once the server lists it in
+    ``sessions()`` and its connection file is in ``runtime``."""
+    from jupyter_client import BlockingKernelClient
+
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        found = [s for s in sessions() if s["path"] == notebook and s.get("kernel")]
+        if found:
+            conn = runtime / f"kernel-{found[0]['kernel']['id']}.json"
+            if conn.exists():
+                client = BlockingKernelClient(connection_file=str(conn))
+                client.load_connection_file()
+                client.start_channels()
+                try:
+                    client.wait_for_ready(timeout=60)
+                except RuntimeError:
+                    # "Kernel died before replying": a heartbeat not answered within its first
+                    # second, seen on a loaded machine right after the kernel started; retry
+                    client.stop_channels()
+                    time.sleep(1.0)
+                    continue
+                return Kernel(client)
+        time.sleep(0.3)
+    raise RuntimeError(f"no kernel for {notebook}")
+
+
 class Lab:
     """A JupyterLab server process with its own root, settings and runtime folders."""
 
@@ -89,28 +116,7 @@ class Lab:
 
     def kernel_client(self, notebook: str):
         """A blocking client of the kernel that runs ``notebook`` (started by the page)."""
-        from jupyter_client import BlockingKernelClient
-
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            sessions = [s for s in self.api("api/sessions") if s["path"] == notebook and s.get("kernel")]
-            if sessions:
-                conn = self.runtime / f"kernel-{sessions[0]['kernel']['id']}.json"
-                if conn.exists():
-                    client = BlockingKernelClient(connection_file=str(conn))
-                    client.load_connection_file()
-                    client.start_channels()
-                    try:
-                        client.wait_for_ready(timeout=60)
-                    except RuntimeError:
-                        # "Kernel died before replying": a heartbeat not answered within its first
-                        # second, seen on a loaded machine right after the kernel started; retry
-                        client.stop_channels()
-                        time.sleep(1.0)
-                        continue
-                    return Kernel(client)
-            time.sleep(0.3)
-        raise RuntimeError(f"no kernel for {notebook}")
+        return connect_kernel(lambda: self.api("api/sessions"), self.runtime, notebook, wait=60)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
