@@ -13,21 +13,12 @@ from pathlib import Path
 import pytest
 from labserver import CHROMIUM, CHROMIUM_ARGS, Kernel, Lab, notebook_json  # noqa: F401
 
+# Playwright's sync API runs its own asyncio loop in this thread, which must stay open
+from no_jupyter_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
+
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 pytestmark = pytest.mark.browser
-
-
-# pytest-jupyter (loaded for the whole suite) makes every test own an asyncio loop and close it
-# afterwards; Playwright's sync API runs its own loop in this thread, which must stay open.
-@pytest.fixture(autouse=True)
-def jp_asyncio_loop():
-    yield None
-
-
-@pytest.fixture(autouse=True)
-def jp_server_cleanup():
-    yield
 
 
 @pytest.fixture(scope="session")

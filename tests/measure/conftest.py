@@ -1,14 +1,3 @@
-"""Widget tests run no Jupyter server: pytest-jupyter's per-test loop and server cleanup (loaded
-for the whole suite) are not needed here."""
+"""Widget tests run no Jupyter server (see no_jupyter_server.py)."""
 
-import pytest
-
-
-@pytest.fixture(autouse=True)
-def jp_asyncio_loop():
-    yield None
-
-
-@pytest.fixture(autouse=True)
-def jp_server_cleanup():
-    yield
+from no_jupyter_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 import pytest
-from shapely.geometry import box
+from mitosis_fields import add_mitosis_field
 
 MPP = 0.499  # CMU-1-Small-Region.svs
 
@@ -14,17 +14,7 @@ MPP = 0.499  # CMU-1-Small-Region.svs
 @pytest.fixture
 def counted(project, small_svs):
     """300 cells and 40 mitoses over the slide, with a dense cluster of mitoses at (1500, 2000)."""
-    image_id = int(project.add_images([small_svs])["image_id"].iloc[0])
-    project.add_annotation_type("cell", "point")
-    project.add_annotation_type("mitosis", "box")
-    rng = np.random.default_rng(0)
-    rows = [{"image_id": image_id, "type": "cell", "geometry": f"POINT ({x} {y})"}
-            for x, y in zip(rng.uniform(0, 2220, 300), rng.uniform(0, 2967, 300))]
-    for x, y in zip(rng.uniform(0, 2200, 20), rng.uniform(0, 2940, 20)):
-        rows.append({"image_id": image_id, "type": "mitosis", "geometry": box(x, y, x + 20, y + 20)})
-    for x, y in zip(rng.uniform(1450, 1550, 20), rng.uniform(1950, 2050, 20)):
-        rows.append({"image_id": image_id, "type": "mitosis", "geometry": box(x, y, x + 20, y + 20)})
-    project.add_annotations(rows)
+    image_id = add_mitosis_field(project, small_svs, seed=0, cells=300, spread=20, cluster=20)
     return project, image_id
 
 

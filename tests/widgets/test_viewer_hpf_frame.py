@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
+from mitosis_fields import add_mitosis_field
 from recorder import Recorder, browser_edit
 from shapely.geometry import box
 
@@ -18,16 +18,7 @@ AREA = 0.1   # mm²: a side of ~634 px on this slide
 @pytest.fixture
 def clustered(project, small_svs):
     """Mitoses spread over the slide and a cluster of 30 at (1500, 2000); cells everywhere."""
-    image_id = int(project.add_images([small_svs])["image_id"].iloc[0])
-    project.add_annotation_type("cell", "point")
-    project.add_annotation_type("mitosis", "box")
-    rng = np.random.default_rng(2)
-    rows = [{"image_id": image_id, "type": "cell", "geometry": f"POINT ({x} {y})"}
-            for x, y in zip(rng.uniform(0, 2220, 200), rng.uniform(0, 2967, 200))]
-    spread = zip(rng.uniform(0, 2200, 15), rng.uniform(0, 2940, 15))
-    cluster = zip(rng.uniform(1450, 1550, 30), rng.uniform(1950, 2050, 30))
-    rows += [{"image_id": image_id, "type": "mitosis", "geometry": box(x, y, x + 20, y + 20)} for x, y in [*spread, *cluster]]
-    project.add_annotations(rows)
+    image_id = add_mitosis_field(project, small_svs, seed=2, cells=200, spread=15, cluster=30)
     return project, image_id
 
 
