@@ -11,12 +11,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from labserver import CHROMIUM, CHROMIUM_ARGS, Kernel, Lab, notebook_json  # noqa: F401
+from labserver import CHROMIUM, CHROMIUM_ARGS, Kernel, Lab, notebook_json, screenshot_path  # noqa: F401
 
 # Playwright's sync API runs its own asyncio loop in this thread, which must stay open
 from no_jupyter_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
-
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 pytestmark = pytest.mark.browser
 
@@ -127,8 +125,7 @@ class Notebook:
         self.page.keyboard.press(key)
 
     def screenshot(self, name: str) -> Path:
-        DOCS_IMG.mkdir(parents=True, exist_ok=True)
-        path = DOCS_IMG / name
+        path = screenshot_path(name)
         self.page.locator(".xl-root").last.screenshot(path=str(path))
         return path
 

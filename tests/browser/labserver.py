@@ -22,6 +22,18 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--enable-unsafe-swiftshader"]
 
 
+def screenshot_path(name: str) -> Path:
+    """Where a browser test saves a screenshot: docs/img when EXACT_LAB_DOCS_SCREENSHOTS=1 (to renew
+    the documentation's pictures), else a folder of this run's, so a test run leaves the checkout
+    as it found it."""
+    if os.environ.get("EXACT_LAB_DOCS_SCREENSHOTS") == "1":
+        folder = Path(__file__).resolve().parents[2] / "docs" / "img"
+    else:
+        folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"exact-lab-screenshots-{os.getpid()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
 def notebook_json(source: str = "v") -> str:
     """A one-cell notebook whose cell shows ``v``."""
     return json.dumps({

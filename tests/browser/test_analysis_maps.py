@@ -4,9 +4,8 @@ source at a patch. Screenshots for docs/analysis.md."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from labserver import screenshot_path
 
 pytestmark = pytest.mark.browser
 
@@ -73,7 +72,7 @@ def test_a_box_selection_and_a_number_key_relabel_the_sources_and_the_source_vie
     relabelled = nb.kernel.value("sorted(proj.annotations(image=iid).query('type == \"immune cell\"')['uuid'])")
     assert relabelled == nb.kernel.value("sorted(m.mapping[m.mapping['row'] == 0]['uuid'])")
     nb.page.wait_for_timeout(600)
-    nb.page.locator(".jp-OutputArea-output").last.screenshot(path=str(_img("analysis-map-relabel.png")))
+    nb.page.locator(".jp-OutputArea-output").last.screenshot(path=str(screenshot_path("analysis-map-relabel.png")))
 
 
 def test_o_opens_the_source_at_the_patch(nb):
@@ -91,11 +90,4 @@ def test_o_opens_the_source_at_the_patch(nb):
     assert nb.kernel.wait(f"list(on_source.selected['uuid']) == [{where[3]!r}]", timeout=10)
     nb.page.wait_for_function(f"() => [...globalThis.__exactLabViewers][{SOURCE}].session.store.selection.size === 1", timeout=5000)
     nb.page.wait_for_timeout(800)
-    nb.page.locator(".jp-OutputArea-output").last.screenshot(path=str(_img("analysis-map-open-source.png")))
-
-
-def _img(name):
-    # not ``from conftest import DOCS_IMG``: in a whole-suite run "conftest" is another folder's
-    folder = Path(__file__).resolve().parents[2] / "docs" / "img"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / name
+    nb.page.locator(".jp-OutputArea-output").last.screenshot(path=str(screenshot_path("analysis-map-open-source.png")))

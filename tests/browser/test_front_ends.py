@@ -9,11 +9,10 @@ import urllib.error
 from pathlib import Path
 
 import pytest
-from labserver import CHROMIUM, CHROMIUM_ARGS, Lab, notebook_json
+from labserver import CHROMIUM, CHROMIUM_ARGS, Lab, notebook_json, screenshot_path
 
 pytestmark = pytest.mark.browser
 
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 SHOW = """
 import exact_lab as xl, tempfile
@@ -102,7 +101,7 @@ def test_notebook7_renders_the_viewer_and_a_drawn_box_reaches_the_store(notebook
         assert kernel.wait("len(proj.annotations(image=iid)) == 1", timeout=15)
         box = kernel.value("proj.annotations(image=iid).iloc[0][['xmin', 'ymin', 'xmax', 'ymax']].round().tolist()")
         assert box == pytest.approx([950, 950, 1050, 1010], abs=2)
-        page.locator(".xl-root").last.screenshot(path=str(DOCS_IMG / "front-end-notebook7.png"))
+        page.locator(".xl-root").last.screenshot(path=str(screenshot_path("front-end-notebook7.png")))
     finally:
         kernel.close()
         context.close()
