@@ -137,6 +137,9 @@ class Store:
     def _stamp(self, read_only: bool) -> CatalogStamp:
         if not self.team:
             return CatalogStamp.sqlite(self.root / CATALOG_FILE, read_only=read_only)
+        stamp = CatalogStamp.postgres(self.location)
+        if stamp is not None:
+            return stamp
         attached = {r[0] for r in self.con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
         if TURNS_ALIAS not in attached:
             mode = ", READ_ONLY" if read_only else ""

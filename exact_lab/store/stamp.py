@@ -65,6 +65,34 @@ class CatalogStamp:
         stamp.close = reads.release
         return stamp
 
+    @classmethod
+    def postgres(cls, location: str) -> CatalogStamp | None:
+        """A stamp on a connection of its own to a team catalog (psycopg, autocommit); None without
+        psycopg. Why not DuckDB's ``postgres_query``: 1.4 ms a query against ~0.2 ms, and a
+        single-row commit asks two to four times (22 ms a call, 5.6 of them these queries,
+        measured 2026-12-03)."""
+        try:
+            import psycopg
+        except ImportError:
+            return None
+        holder: list = []
+
+        def query(sql: str) -> list:
+            con = holder[0] if holder else None
+            if con is None or con.closed or con.broken:
+                holder[:] = [psycopg.connect(location, autocommit=True)]
+                con = holder[0]
+            return con.execute(sql).fetchall()
+
+        def close() -> None:
+            for con in holder:
+                con.close()
+            holder.clear()
+
+        stamp = cls(query)
+        stamp.close = close
+        return stamp
+
     def close(self) -> None:
         """Release the catalog database (a no-op unless the stamp opened its own connection)."""
 

@@ -64,7 +64,14 @@ def test_cached_types_and_images_follow_other_writers(two, small_svs):
 
 
 @pytest.mark.postgres
-def test_cached_types_and_images_follow_other_writers_in_team_mode(team_catalog, small_svs):
+@pytest.mark.parametrize("reader", ["psycopg", "duckdb postgres_query"])
+def test_cached_types_and_images_follow_other_writers_in_team_mode(team_catalog, small_svs, reader, monkeypatch):
+    """The team catalog's stamp reads through psycopg; without psycopg, through DuckDB's
+    postgres_query. Both must follow the other writer alike."""
+    from exact_lab.store.stamp import CatalogStamp
+
+    if reader != "psycopg":
+        monkeypatch.setattr(CatalogStamp, "postgres", classmethod(lambda cls, location: None))
     url, data = team_catalog
     first = xl.open_project(url, data=data, user="alice")
     first.add_annotation_type("cell", "box")
