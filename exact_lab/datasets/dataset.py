@@ -138,6 +138,12 @@ class PatchDataset:
                 for row in range(math.floor(ly / th), math.floor((ly + read - 1) / th) + 1)
                 for col in range(math.floor(lx / tw), math.floor((lx + read - 1) / tw) + 1)]
 
+    def expect_tiles(self, tiles) -> None:
+        """Tell this process's tile cache that these ``patch_tiles`` keys will be read more than
+        once here, so each is cached on its first demand."""
+        paths = {image_id: str(self._slide(record).path) for image_id, record in self.images.items()}
+        self._tiles.expect((paths[image_id], frame, level, col, row) for image_id, frame, level, col, row in tiles)
+
     def target(self, i: int):
         c = self._columns
         if self.kind == "classification":

@@ -180,3 +180,11 @@ def test_affinity_keeps_patches_on_shared_tiles_together_within_the_slack():
     assert chosen == [0, 1, 0, 1, 0, 1]
     crowded = [affinity.assign(left) for _ in range(6)]  # all on worker 0's tiles: the slack hands some over
     assert set(crowded) == {0, 1} and max(affinity.loads) - min(affinity.loads) <= 2
+
+
+def test_on_a_tiled_slide_the_workers_tile_caches_give_the_bytes_of_ds_i(project, small_svs):
+    project.add_images([small_svs], image_set="all")
+    ds = project.dataset(image_set="all", sampling="random", per_image=60, patch_size=128, seed=1)
+    patches, _ = delivered(ds.batches(batch_size=8, workers=2))  # tiles wanted again: cached at first demand
+    for i in range(len(ds)):
+        assert np.array_equal(patches[i], ds[i][0]), f"patch {i}"
