@@ -188,16 +188,18 @@ class _Pass:
         """Assign the patches of a window of batches from ``first`` to workers by their tiles, and
         tell each worker the tiles it will read more than once in that window."""
         wanted = [Counter() for _ in range(self.workers)]
-        b = first
-        while b < len(self.groups) and (b == first or sum(len(g) for g in self.groups[first:b]) < PLAN_PATCHES):
+        last, count = first, 0
+        while last < len(self.groups) and (last == first or count < PLAN_PATCHES):
+            count += len(self.groups[last])
+            last += 1
+        tiles = {b: [self.ds.patch_tiles(int(i)) for i in self.groups[b]] for b in range(first, last)}
+        for b in range(first, last):
             owners = []
-            for i in self.groups[b]:
-                tiles = self.ds.patch_tiles(int(i))
-                owner = self._affinity.assign(tiles)
-                wanted[owner].update(tiles)
+            for patch_tiles in tiles[b]:
+                owner = self._affinity.assign(patch_tiles)
+                wanted[owner].update(patch_tiles)
                 owners.append(owner)
             self._owners[b] = owners
-            b += 1
         for k, counts in enumerate(wanted):
             again = [tile for tile, count in counts.items() if count > 1]
             if again:
