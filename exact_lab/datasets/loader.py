@@ -27,6 +27,7 @@ import mmap
 import multiprocessing
 import signal
 import traceback
+import weakref
 from collections import Counter
 
 import numpy as np
@@ -136,6 +137,8 @@ class _Pass:
         self.ds = ds
         self.groups = groups
         self.closed = False
+        self.exitcodes: list[int] = []
+        self._conns: list = []
         size = ds.patch_size
         self.slots = max(1, min(workers * prefetch, len(groups)))
         self._shape = (self.slots, batch_size, size, size, 3)
@@ -146,8 +149,12 @@ class _Pass:
         pipes = [context.Pipe() for _ in range(self.workers)]
         self._conns = [parent for parent, _ in pipes]
         self._processes = []
+        # a worker closes every pipe end but its own, this pass's and other live passes' alike:
+        # one held open by a stranger keeps that pass's workers from seeing it close
+        elsewhere = [c for other in _LIVE_PASSES for c in other._conns]
+        _LIVE_PASSES.add(self)
         for k, (_, child) in enumerate(pipes):
-            others = [c for j, pair in enumerate(pipes) if j != k for c in pair] + [pipes[k][0]]
+            others = [c for j, pair in enumerate(pipes) if j != k for c in pair] + [pipes[k][0]] + elsewhere
             process = context.Process(target=_serve, args=(ds, self._ring, child, others), daemon=True,
                                       name=f"exact-lab-loader-{k}")
             process.start()
@@ -262,6 +269,8 @@ class _Pass:
             if process.exitcode is None:
                 process.terminate()
                 process.join()
+        self.exitcodes = [p.exitcode for p in self._processes]  # 0: stopped on its own; -15: terminated
+        for process in self._processes:
             process.close()
         del self._ring
         self._mapping.close()
@@ -269,6 +278,9 @@ class _Pass:
     def __del__(self):
         if not getattr(self, "closed", True):
             self.close()
+
+
+_LIVE_PASSES: weakref.WeakSet = weakref.WeakSet()
 
 
 def _serve(ds, ring, conn, others) -> None:

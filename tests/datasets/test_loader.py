@@ -135,6 +135,17 @@ def test_close_stops_a_pass_still_held(boxes_project):
     assert list(held) == []
 
 
+def test_two_passes_at_once_each_stop_on_their_own(boxes_project):
+    ds = dataset(boxes_project)
+    first, second = iter(ds.batches(batch_size=2, workers=2)), iter(ds.batches(batch_size=3, workers=2))
+    for (a, _), (b, _) in zip(first, second):
+        assert np.array_equal(a[0], ds[0][0]) and np.array_equal(b[0], ds[0][0])
+        break
+    first.close()  # the second pass's workers hold no end of the first's pipes
+    second.close()
+    assert first.exitcodes == [0, 0] and second.exitcodes == [0, 0]
+
+
 def test_a_failing_read_names_the_patch_and_stops_the_workers(boxes_project, monkeypatch):
     ds = dataset(boxes_project)
     original = ds.patch
