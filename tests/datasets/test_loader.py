@@ -199,3 +199,16 @@ def test_on_a_tiled_slide_the_workers_tile_caches_give_the_bytes_of_ds_i(project
     patches, _ = delivered(ds.batches(batch_size=8, workers=2))  # tiles wanted again: cached at first demand
     for i in range(len(ds)):
         assert np.array_equal(patches[i], ds[i][0]), f"patch {i}"
+
+
+def test_torch_fetches_a_batch_with_getitems(boxes_project, monkeypatch):
+    pytest.importorskip("torch", reason="torch is optional (pip install torch==2.13.0)")
+    from torch.utils.data import DataLoader
+
+    ds = dataset(boxes_project)
+    asked = []
+    getitems = type(ds).__getitems__
+    monkeypatch.setattr(type(ds), "__getitems__", lambda self, indices: asked.append(list(indices)) or getitems(self, indices))
+    patches, labels = next(iter(DataLoader(ds, batch_size=4, num_workers=0)))
+    assert asked == [[0, 1, 2, 3]]
+    assert all(np.array_equal(patches[i].numpy(), ds[i][0]) and labels[i] == ds[i][1] for i in range(4))
