@@ -81,3 +81,8 @@ class TeamSetupError(ExactLabError):
 class PermissionDeniedError(ExactLabError, PermissionError):
     """The current user may not read or change this (not a member of the set's team, or not an
     admin where an admin is needed)."""
+
+
+class PatchLoaderError(ExactLabError):
+    """A loader worker failed to read a batch (the message names the batch and the patch, with
+    the worker's traceback) or died while reading it."""

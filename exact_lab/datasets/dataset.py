@@ -25,9 +25,9 @@ import pandas as pd
 from PIL import Image
 
 from .. import slides
-from ..errors import InvalidValueError
+from ..errors import InvalidValueError, PatchLoaderError
 from . import targets
-from .tilecache import TileCache, to_rgb  # noqa: F401 (to_rgb: this module's public name before)
+from .tilecache import TileCache, native_tile_size, to_rgb  # noqa: F401 (to_rgb: this module's public name before)
 
 KINDS = ("classification", "detection", "segmentation")
 # A level whose downsample is within this fraction of the wanted scale is read without resizing.
@@ -85,12 +85,64 @@ class PatchDataset:
         i %= n
         return self.patch(i), self.target(i)
 
+    def __getitems__(self, indices) -> list:
+        """``[ds[i] for i in indices]``; torch's DataLoader (>= 2.1) fetches a batch with it."""
+        patches = np.empty((len(indices), self.patch_size, self.patch_size, 3), np.uint8)
+        targets = self.read_into(indices, patches)
+        return list(zip(patches, targets))
+
+    def read_into(self, indices, out: np.ndarray, rows=None) -> list:
+        """Write the patches of ``indices`` into ``out`` (at ``out[rows[k]]``, default ``out[k]``;
+        N x H x W x 3 uint8, e.g. a shared-memory slot) and return their targets; a failure
+        names the patch and its image."""
+        result = []
+        for k, i in enumerate(indices):
+            i = int(i)
+            try:
+                out[k if rows is None else int(rows[k])] = self.patch(i)
+                result.append(self.target(i))
+            except Exception as exc:
+                record = self.images.get(int(self._columns["image_id"][i]))
+                where = f"image {record.image_id} ({record.path})" if record else "an unknown image"
+                raise PatchLoaderError(f"patch {i} of {where}: {type(exc).__name__}: {exc}") from exc
+        return result
+
+    def batches(self, batch_size: int = 16, workers: int = 0, shuffle: bool = False, seed=None,
+                drop_last: bool = False, prefetch: int = 2, split: str = "tiles"):
+        """A ``PatchLoader``: ``for patches, targets in ds.batches(16, workers=2): ...`` gives
+        N x H x W x 3 uint8 arrays read by forked workers into shared memory, in the order
+        ``loader.order(epoch)`` names (0..n-1 without ``shuffle``). See ``datasets/loader.py``."""
+        from .loader import PatchLoader
+
+        return PatchLoader(self, batch_size, workers, shuffle, seed, drop_last, prefetch, split)
+
     def patch(self, i: int) -> np.ndarray:
         c = self._columns
         image_id = int(c["image_id"][i])
         record = self.images[image_id]
         return read_patch(self._slide(record), float(c["l0_x"][i]), float(c["l0_y"][i]), record.scale,
                           self.patch_size, int(c["frame"][i]), self._tiles)
+
+    def patch_tiles(self, i: int) -> list[tuple]:
+        """The stored tiles patch ``i`` reads, as ``(image_id, frame, level, col, row)`` on the
+        level's own grid (what a loader needs to send patches that share tiles to one worker)."""
+        c = self._columns
+        record = self.images[int(c["image_id"][i])]
+        slide = self._slide(record)
+        l0_x, l0_y = float(c["l0_x"][i]), float(c["l0_y"][i])
+        level, ds, _, read = patch_window(slide, record.scale, self.patch_size)
+        tw, th = native_tile_size(slide, level)
+        lx, ly = int(round(l0_x)) / ds, int(round(l0_y)) / ds
+        frame = int(c["frame"][i])
+        return [(record.image_id, frame, level, col, row)
+                for row in range(math.floor(ly / th), math.floor((ly + read - 1) / th) + 1)
+                for col in range(math.floor(lx / tw), math.floor((lx + read - 1) / tw) + 1)]
+
+    def expect_tiles(self, tiles) -> None:
+        """Tell this process's tile cache that these ``patch_tiles`` keys will be read more than
+        once here, so each is cached on its first demand."""
+        paths = {image_id: str(self._slide(record).path) for image_id, record in self.images.items()}
+        self._tiles.expect((paths[image_id], frame, level, col, row) for image_id, frame, level, col, row in tiles)
 
     def target(self, i: int):
         c = self._columns
@@ -121,6 +173,10 @@ class PatchDataset:
         if slide is None:
             slide = self._opened[record.image_id] = slides.open_slide(record.path)
         return slide
+
+    def clear_tiles(self) -> None:
+        """Empty this process's tile cache (a benchmark's cold start; memory back)."""
+        self._tiles.clear()
 
     def open_slides(self) -> None:
         """Open every image's slide in this process (done before each fork automatically)."""
@@ -178,19 +234,26 @@ def _open_before_fork() -> None:
 os.register_at_fork(before=_open_before_fork)
 
 
-def read_patch(slide, l0_x: float, l0_y: float, scale: float, size: int, frame: int = 0,
-               cache: TileCache | None = None) -> np.ndarray:
-    """size x size RGB pixels covering level-0 ``(l0_x, l0_y)`` .. ``+ size * scale``, from the
-    coarsest level that still has the detail; outside the image is white. With ``cache``, level-0
-    pixels come from its tiles (each read once per process), else from one read_region."""
+def patch_window(slide, scale: float, size: int) -> tuple[int, float, bool, int]:
+    """Where a patch is read: the coarsest level that still has the detail, its downsample,
+    whether it has the patch's scale (no resizing), and the pixels read per side on it."""
     level = 0
     for index, downsample in enumerate(slide.level_downsamples):
         if downsample <= scale * (1 + SAME_SCALE):
             level = index
     ds = slide.level_downsamples[level]
     exact = abs(ds / scale - 1) <= SAME_SCALE
+    read = size if exact else max(1, math.ceil(size * scale / ds))
+    return level, ds, exact, read
+
+
+def read_patch(slide, l0_x: float, l0_y: float, scale: float, size: int, frame: int = 0,
+               cache: TileCache | None = None) -> np.ndarray:
+    """size x size RGB pixels covering level-0 ``(l0_x, l0_y)`` .. ``+ size * scale``, from the
+    coarsest level that still has the detail; outside the image is white. With ``cache``, level-0
+    pixels come from its tiles (each read once per process), else from one read_region."""
+    level, ds, exact, read = patch_window(slide, scale, size)
     extent = size if exact else size * scale / ds  # in pixels of the level read
-    read = size if exact else max(1, math.ceil(extent))
     l0_xy = (int(round(l0_x)), int(round(l0_y)))
     if cache is not None and ds == 1:
         pixels = cache.region(slide, level, *l0_xy, read, read, frame)

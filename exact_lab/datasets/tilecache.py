@@ -51,9 +51,7 @@ class TileCache:
         A stored tile is cached on its second demand: until then the window is one read_region,
         so patches that share no tile (a large slide, patches far apart) cost what a plain read
         does instead of 2-9 whole tiles each (measured 5x slower when every tile was read)."""
-        if os.getpid() != self._pid:  # a forked worker starts empty rather than with the parent's copy
-            self.clear()
-            self._pid = os.getpid()
+        self._own()
         tw, th = native_tile_size(slide, level)
         lw, lh = slide.level_dimensions[level]
         x0, y0, x1, y1 = max(lx, 0), max(ly, 0), min(lx + w, lw), min(ly + h, lh)
@@ -77,6 +75,21 @@ class TileCache:
             tx1, ty1 = min(x1, col * tw + tile.shape[1]), min(y1, row * th + tile.shape[0])
             out[ty0 - ly:ty1 - ly, tx0 - lx:tx1 - lx] = tile[ty0 - row * th:ty1 - row * th, tx0 - col * tw:tx1 - col * tw]
         return out
+
+    def expect(self, keys) -> None:
+        """Tiles (``(slide path, frame, level, col, row)``) the caller knows will be wanted again:
+        each is cached on its first demand, skipping the one direct read."""
+        self._own()
+        for key in keys:
+            if key not in self._tiles:
+                self._seen[key] = None
+        while len(self._seen) > MAX_SEEN:
+            self._seen.popitem(last=False)
+
+    def _own(self) -> None:
+        if os.getpid() != self._pid:  # a forked worker starts empty rather than with the parent's copy
+            self.clear()
+            self._pid = os.getpid()
 
     def _tile(self, slide, key, level, col, row, tw, th, lw, lh, frame) -> np.ndarray:
         tile = self._tiles.get(key)

@@ -42,3 +42,15 @@ def test_the_cache_reads_the_slides_own_tile_grid_and_stays_within_its_bound(svs
     assert len(cache._tiles) == 3 and cache.bytes <= cache.max_bytes
     again = cache.region(svs, 0, 100, 100, 256, 256)
     assert np.array_equal(again, read_patch(svs, 100, 100, 1.0, 256))
+
+
+def test_expected_tiles_are_cached_on_their_first_demand_with_the_same_bytes(svs):
+    cache = TileCache()
+    path = str(svs.path)
+    cache.expect([(path, 0, 0, col, row) for col in (0, 1) for row in (0, 1)])
+    first = cache.region(svs, 0, 100, 100, 256, 256)
+    assert cache.bytes == 4 * 240 * 240 * 3  # the 2 x 2 tiles read whole at once
+    assert np.array_equal(first, read_patch(svs, 100, 100, 1.0, 256))
+    cache.expect([(path, 0, 0, 5, 5)])  # one of the 4 tiles is not expected: a direct read, nothing kept
+    cache.region(svs, 0, 5 * 240 - 10, 5 * 240 - 10, 64, 64)
+    assert cache.bytes == 4 * 240 * 240 * 3
