@@ -2,9 +2,10 @@
 
 Shapes are grouped by how they are drawn: ``box`` (xmin, ymin, xmax, ymax as float32 quads),
 ``point`` (x, y), ``path`` (vertices + offsets) and ``polygon`` (vertices + ring offsets + shape
-offsets; rings are not closed). Everything is vectorised with shapely 2 / numpy: no Python loop
-per shape. Each kind is ordered along a Hilbert curve so that a chunk of shapes covers a compact
-region of the slide, which lets the browser skip chunks outside the view.
+offsets; rings are not closed; on the wire the vertices are int16 steps, ``steps.py``).
+Everything is vectorised with shapely 2 / numpy: no Python loop per shape. Each kind is ordered
+along a Hilbert curve so that a chunk of shapes covers a compact region of the slide, which lets
+the browser skip chunks outside the view.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from functools import lru_cache
 
 import numpy as np
 import shapely
+
+from .steps import encode_rings
 
 CHUNK_SIZE = 65536
 BOX_TYPES = ("box", "fixed_box", "ellipse")
@@ -223,7 +226,9 @@ def chunk_payloads(c: Columns, id_start: int, chunk_size: int = CHUNK_SIZE):
         else:
             r0, r1 = c.geom_offsets[a], c.geom_offsets[b]
             v0, v1 = c.offsets[r0], c.offsets[r1]
-            buffers = [_f32(c.coords[v0:v1]), _u32(c.offsets[r0:r1 + 1] - v0), _u32(c.geom_offsets[a:b + 1] - r0)]
+            ring_offsets = c.offsets[r0:r1 + 1] - v0
+            starts, steps = encode_rings(c.coords[v0:v1], ring_offsets)
+            buffers = [_f32(starts), _u32(ring_offsets), _u32(c.geom_offsets[a:b + 1] - r0), memoryview(steps.reshape(-1))]
         yield head, buffers
 
 
