@@ -23,10 +23,31 @@ _STEP_LIMIT = 32766  # |dx| * STEP_SCALE up to this gives a rounded step within 
 def encode_rings(xy: np.ndarray, ring_offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(starts float32 (runs, 2), steps int16 (vertices - rings, 2)) for vertices ``xy`` (float64
     (n, 2)) cut into rings at ``ring_offsets`` (rings + 1, from 0)."""
+    lengths = np.diff(ring_offsets)
+    firsts = ring_offsets[:-1][lengths > 0]
+    # first as if every ring were one run (cell outlines are): 40 ms a chunk of 65,536 cells,
+    # against 100 ms for finding the runs first
+    starts = xy[firsts].astype(np.float32)
+    q = np.repeat(starts.astype(np.float64), lengths[lengths > 0], axis=0)
+    np.subtract(xy, q, out=q)
+    q *= STEP_SCALE
+    np.rint(q, out=q)
+    step = q[1:] - q[:-1]
+    step[firsts[1:] - 1] = 0  # from one ring's last vertex to the next ring's first: not sent
+    if len(step) and not (step.min() >= -32767 and step.max() <= 32767):  # (NaN fails too)
+        return _encode_runs(xy, firsts)
+    not_first = np.ones(len(xy), bool)
+    not_first[firsts] = False
+    # selected as one int32 per (dx, dy): a boolean pick of float64 rows took 60 ms of the 100
+    picked = step.astype(np.int16).view(np.int32).reshape(-1)[not_first[1:]]
+    return starts, picked.view(np.int16).reshape(-1, 2)
+
+
+def _encode_runs(xy: np.ndarray, firsts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``encode_rings`` where some steps are too long for int16 or not finite: those start runs."""
     n = len(xy)
     first = np.zeros(n, bool)
-    ring_starts = ring_offsets[:-1]
-    first[ring_starts[ring_starts < ring_offsets[1:]]] = True
+    first[firsts] = True
     jump = np.zeros(n, bool)
     if n > 1:
         near = np.abs(xy[1:] - xy[:-1]) * STEP_SCALE <= _STEP_LIMIT  # False for NaN: it jumps

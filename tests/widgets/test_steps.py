@@ -96,31 +96,44 @@ def test_a_map_round_trip_stays_within_the_sync_tolerance():
 NODE_DECODE = """
 import {{ readFileSync, writeFileSync }} from "node:fs";
 import {{ decodeRings }} from {steps!r};
-const read = (name, T) => {{ const b = readFileSync({dir!r} + "/" + name); return new T(b.buffer, b.byteOffset, b.byteLength / T.BYTES_PER_ELEMENT); }};
-const out = decodeRings(read("starts", Float32Array), read("steps", Int16Array), read("offsets", Uint32Array));
-writeFileSync({dir!r} + "/decoded", new Uint8Array(out.buffer));
+for (const dir of process.argv.slice(2)) {{
+  const read = (name, T) => {{ const b = readFileSync(dir + "/" + name); return new T(b.buffer, b.byteOffset, b.byteLength / T.BYTES_PER_ELEMENT); }};
+  const out = decodeRings(read("starts", Float32Array), read("steps", Int16Array), read("offsets", Uint32Array));
+  writeFileSync(dir + "/decoded", new Uint8Array(out.buffer));
+}}
 """
 
 
 @pytest.mark.skipif(shutil.which("node") is None or not (JS / "node_modules" / "esbuild").exists(), reason="needs node and js/node_modules")
 def test_the_browser_decodes_the_kernels_steps_to_the_same_float32_vertices(tmp_path):
+    # one chunk of small cells (one run a ring), one of large shapes (edges over 32 px start runs)
     geoms = np.concatenate([cells(3000, seed=3, extent=60000.0), cells(200, seed=4, radius=(40, 300)),
-                            [shapely.Polygon([(0, 0), (5000, 0), (5000.5, 4000.25), (3, 2)])]])  # long edges: runs
+                            [shapely.Polygon([(0, 0), (5000, 0), (5000.5, 4000.25), (3, 2)])]])
     c = polygon_columns(geoms)
-    (head, buffers), = encode.chunk_payloads(c, id_start=0, chunk_size=len(c))
-    for name, b in zip(("starts", "offsets", "geoms", "steps"), buffers):
-        (tmp_path / name).write_bytes(bytes(b))
-    starts = np.frombuffer(buffers[0], np.float32).reshape(-1, 2)
-    assert len(starts) > len(c.offsets) - 1  # some runs start inside a ring
+    chunks = list(encode.chunk_payloads(c, id_start=0, chunk_size=3000))
+    dirs = []
+    for k, (_, buffers) in enumerate(chunks):
+        dirs.append(tmp_path / f"chunk{k}")
+        dirs[-1].mkdir()
+        for name, b in zip(("starts", "offsets", "geoms", "steps"), buffers):
+            (dirs[-1] / name).write_bytes(bytes(b))
     entry = tmp_path / "decode.mjs"
-    entry.write_text(NODE_DECODE.format(steps=str(JS / "src" / "data" / "steps.ts"), dir=str(tmp_path)))
+    entry.write_text(NODE_DECODE.format(steps=str(JS / "src" / "data" / "steps.ts")))
     bundle = tmp_path / "decode.bundle.mjs"
     subprocess.run([str(JS / "node_modules" / ".bin" / "esbuild"), str(entry), "--bundle", "--platform=node", "--format=esm",
                     f"--outfile={bundle}", "--log-level=warning"], check=True, timeout=60)
-    subprocess.run(["node", str(bundle)], check=True, timeout=60)
-    browser = np.frombuffer((tmp_path / "decoded").read_bytes(), np.float32).reshape(-1, 2)
-    kernel = decode_rings(starts, np.frombuffer(buffers[3], np.int16).reshape(-1, 2), np.frombuffer(buffers[1], np.uint32))
-    assert browser.shape == c.coords.shape
-    differ = (browser.view(np.uint32) != kernel.view(np.uint32)).any(axis=1)
-    assert not differ.any(), f"{differ.sum()} vertices differ, the first at {np.flatnonzero(differ)[:1]}"
-    assert np.all(np.abs(browser - c.coords) <= bound(c.coords))
+    subprocess.run(["node", str(bundle), *map(str, dirs)], check=True, timeout=60)
+    runs = []
+    for d, (head, buffers) in zip(dirs, chunks):
+        starts = np.frombuffer(buffers[0], np.float32).reshape(-1, 2)
+        offsets = np.frombuffer(buffers[1], np.uint32)
+        runs.append(len(starts) - (len(offsets) - 1))
+        browser = np.frombuffer((d / "decoded").read_bytes(), np.float32).reshape(-1, 2)
+        kernel = decode_rings(starts, np.frombuffer(buffers[3], np.int16).reshape(-1, 2), offsets)
+        assert browser.shape == kernel.shape
+        differ = (browser.view(np.uint32) != kernel.view(np.uint32)).any(axis=1)
+        assert not differ.any(), f"{d.name}: {differ.sum()} vertices differ, the first at {np.flatnonzero(differ)[:1]}"
+        v0 = c.offsets[c.geom_offsets[head["id_start"]]]
+        want = c.coords[v0:v0 + len(browser)]
+        assert np.all(np.abs(browser - want) <= bound(want))
+    assert runs[0] == 0 and runs[1] > 0  # the two ways of encoding were both decoded
