@@ -54,7 +54,7 @@ def _encode_runs(xy: np.ndarray, firsts: np.ndarray) -> tuple[np.ndarray, np.nda
         jump[1:] = ~(near[:, 0] & near[:, 1])
         jump &= ~first
     run_start = first | jump
-    starts = xy[run_start].astype(np.float32)
+    starts = np.compress(run_start, xy, axis=0).astype(np.float32)
     run = np.cumsum(run_start) - 1
     with np.errstate(invalid="ignore"):  # non-finite vertices are starts; their steps are escapes
         q = np.rint((xy - starts.astype(np.float64)[run]) * STEP_SCALE)
@@ -62,7 +62,7 @@ def _encode_runs(xy: np.ndarray, firsts: np.ndarray) -> tuple[np.ndarray, np.nda
         step[0] = 0
         np.subtract(q[1:], q[:-1], out=step[1:])
         step[run_start] = (ESCAPE, 0)
-        steps = step[~first].astype(np.int16)
+        steps = np.compress(~first, step, axis=0).astype(np.int16)
     return starts, steps
 
 
