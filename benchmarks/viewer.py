@@ -325,6 +325,7 @@ def measure_ours(dt, kernel, n, row, make="boxes", fill=0.0):
     row["ours_prep"] = perf.get("prepare_s")
     row["ours_drawn"] = (perf.get("prepare_s") or 0) + perf["drawn_s"] if "drawn_s" in perf else "no report"
     row["ours_browser_ms"] = (perf.get("receive_ms"), perf.get("render_ms"))
+    row["ours_send_s"] = perf.get("send_s")  # the kernel's share of receive_ms: encoding and handing over
     row["ours_mb"] = perf.get("bytes", 0) / 1e6
     row["ours_pan_fit"] = frame_time_while_dragging(dt, ".xl-root .xl-canvas")
     row["ours_render"] = dt.eval("(() => { const v = [...globalThis.__exactLabViewers].at(-1);"

@@ -2,9 +2,10 @@
 
 Shapes are grouped by how they are drawn: ``box`` (xmin, ymin, xmax, ymax as float32 quads),
 ``point`` (x, y), ``path`` (vertices + offsets) and ``polygon`` (vertices + ring offsets + shape
-offsets; rings are not closed). Everything is vectorised with shapely 2 / numpy: no Python loop
-per shape. Each kind is ordered along a Hilbert curve so that a chunk of shapes covers a compact
-region of the slide, which lets the browser skip chunks outside the view.
+offsets; rings are not closed; on the wire the vertices are int16 steps, ``steps.py``).
+Everything is vectorised with shapely 2 / numpy: no Python loop per shape. Each kind is ordered
+along a Hilbert curve so that a chunk of shapes covers a compact region of the slide, which lets
+the browser skip chunks outside the view.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from functools import lru_cache
 
 import numpy as np
 import shapely
+
+from .steps import encode_rings
 
 CHUNK_SIZE = 65536
 BOX_TYPES = ("box", "fixed_box", "ellipse")
@@ -127,7 +130,9 @@ def _polygon_columns(polys: np.ndarray, rows: np.ndarray, bounds: np.ndarray | N
     last = np.cumsum(counts) - 1
     keep = np.ones(len(coords), bool)
     keep[last[counts > 0]] = False
-    coords = coords[keep]
+    # np.compress over rows, not coords[keep] (a boolean pick of rows is slow in numpy): a million
+    # cells' columns in 0.8-0.9 s against 1.7-2.0 s
+    coords = np.compress(keep, coords, axis=0)
     ring_offsets = np.concatenate([[0], np.cumsum(np.maximum(counts - 1, 0))]).astype(np.int64)
     geom_offsets = np.concatenate([[0], np.cumsum(np.bincount(ring_geom, minlength=len(polys)))]).astype(np.int64)
     return Columns("polygon", rows, coords, offsets=ring_offsets, geom_offsets=geom_offsets,
@@ -176,25 +181,27 @@ def _hilbert_table() -> np.ndarray:
 
 
 def reorder(c: Columns, order: np.ndarray) -> Columns:
+    # rows gathered with np.take(axis=0), not a[idx]: a million cells reordered in 0.4-0.5 s
+    # against 1.0-1.5 s
+    bounds = np.take(c.bounds, order, axis=0)
     if c.kind == "box":
-        coords = c.coords[order]
-        return Columns("box", c.rows[order], coords, bounds=coords)
+        return Columns("box", c.rows[order], bounds, bounds=bounds)
     if c.kind == "point":
-        return Columns(c.kind, c.rows[order], c.coords[order], bounds=c.bounds[order])
+        return Columns(c.kind, c.rows[order], np.take(c.coords, order, axis=0), bounds=bounds)
     if c.kind == "path":
         starts, lengths = c.offsets[:-1][order], np.diff(c.offsets)[order]
         idx = _ragged(starts, lengths)
-        return Columns("path", c.rows[order], c.coords[idx], offsets=np.concatenate([[0], np.cumsum(lengths)]), bounds=c.bounds[order])
+        return Columns("path", c.rows[order], np.take(c.coords, idx, axis=0), offsets=np.concatenate([[0], np.cumsum(lengths)]), bounds=bounds)
     # polygon: reorder shapes -> their rings -> the rings' vertices
     g = c.geom_offsets
     ring_idx = _ragged(g[:-1][order], np.diff(g)[order])
     r_starts, r_lengths = c.offsets[:-1][ring_idx], np.diff(c.offsets)[ring_idx]
     vert_idx = _ragged(r_starts, r_lengths)
     return Columns(
-        "polygon", c.rows[order], c.coords[vert_idx],
+        "polygon", c.rows[order], np.take(c.coords, vert_idx, axis=0),
         offsets=np.concatenate([[0], np.cumsum(r_lengths)]),
         geom_offsets=np.concatenate([[0], np.cumsum(np.diff(g)[order])]),
-        bounds=c.bounds[order],
+        bounds=bounds,
     )
 
 
@@ -223,7 +230,9 @@ def chunk_payloads(c: Columns, id_start: int, chunk_size: int = CHUNK_SIZE):
         else:
             r0, r1 = c.geom_offsets[a], c.geom_offsets[b]
             v0, v1 = c.offsets[r0], c.offsets[r1]
-            buffers = [_f32(c.coords[v0:v1]), _u32(c.offsets[r0:r1 + 1] - v0), _u32(c.geom_offsets[a:b + 1] - r0)]
+            ring_offsets = c.offsets[r0:r1 + 1] - v0
+            starts, steps = encode_rings(c.coords[v0:v1], ring_offsets)
+            buffers = [_f32(starts), _u32(ring_offsets), _u32(c.geom_offsets[a:b + 1] - r0), memoryview(steps.reshape(-1))]
         yield head, buffers
 
 

@@ -228,6 +228,9 @@ class ViewerModel:
                     k += 1
                 id_start += len(c)
         self.send("done", gen=self.gen, batch=self.batch)
+        # the kernel's part of a batch (encoding and handing the chunks to the comm), against what
+        # the browser reports as receive_ms: is the time in the kernel or on the way?
+        self.perf["send_s"] = time.perf_counter() - self.perf["sent_at"]
 
     def drawn(self, msg: dict) -> None:
         """The browser reports a batch on screen: keep its timings for ``viewer.perf``."""

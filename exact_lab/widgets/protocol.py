@@ -116,9 +116,10 @@ class ResetMsg(TypedDict):
 
 class ChunkMsg(TypedDict):
     """One slice (at most 65,536 shapes) of one layer, spatially compact; ids are consecutive
-    from ``id_start``. Buffers: float32 coordinates (box: xmin ymin xmax ymax; point: x y; path
-    and polygon: vertices), then for path uint32 vertex offsets per shape, for polygon uint32
-    vertex offsets per ring and uint32 ring offsets per shape."""
+    from ``id_start``. Buffers: float32 coordinates (box: xmin ymin xmax ymax; point: x y; path:
+    vertices; polygon: the float32 start of each run of vertices), then for path uint32 vertex
+    offsets per shape, for polygon uint32 vertex offsets per ring, uint32 ring offsets per shape
+    and the int16 steps of the vertices after each ring's first (``steps.py``)."""
 
     type: Literal["chunk"]
     gen: int

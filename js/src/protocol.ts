@@ -95,8 +95,9 @@ export interface ResetMsg {
 }
 
 /** One slice (<= 65,536 shapes) of one layer; ids consecutive from id_start. Buffers: float32
- * coordinates, then path: uint32 vertex offsets per shape; polygon: uint32 vertex offsets per
- * ring and uint32 ring offsets per shape. */
+ * coordinates (polygon: the start of each run of vertices), then path: uint32 vertex offsets per
+ * shape; polygon: uint32 vertex offsets per ring, uint32 ring offsets per shape and the int16
+ * steps of the vertices after each ring's first (data/steps.ts). */
 export interface ChunkMsg {
   type: "chunk";
   gen: number;

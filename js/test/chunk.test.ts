@@ -76,3 +76,22 @@ test("the typical size is the median of the shapes' larger sides", () => {
   const [h, b] = boxChunk("t:1", 0, [[0, 0, 2, 1], [0, 0, 8, 9], [0, 0, 4, 4]]);
   assert.equal(new Chunk(h, views(b)).typicalSize, 4);
 });
+
+test("polygon vertices come from run starts and int16 steps on a 1/1024 px grid", () => {
+  // a cell off the grid (errors do not build up along the ring), then a ring with a 40 px edge (a
+  // step too long for int16 starts a new run) and a vertex at a large coordinate
+  const cell = [1000.3, 2000.7, 1004.1, 2001.9, 1006.55, 2005.05, 1003.2, 2008.8, 999.9, 2004.4];
+  const wide = [10, 10, 50, 10, 50.5, 60, 30000.25, 60];
+  const [h, b] = polygonChunk("t:3", 0, [[cell], [wide]]);
+  assert.equal(b[0].byteLength, 5 * 2 * 4); // starts: two rings and three long edges
+  const c = new Chunk(h, views(b));
+  const got = c.shape(0).coords.concat(c.shape(1).coords), want = cell.concat(wide);
+  assert.equal(got.length, want.length);
+  for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) <= 1 / 2048 + 0.002, `coordinate ${i}: ${got[i]} for ${want[i]}`);
+  assert.deepEqual(c.shape(1).coords.slice(0, 4), [10, 10, 50, 10]);
+});
+
+test("a polygon chunk whose steps do not match its rings is refused, naming what it held", () => {
+  const [h, b] = polygonChunk("t:3", 0, [[[0, 0, 1, 0, 1, 1]]]);
+  assert.throws(() => new Chunk(h, views([b[0], b[1], b[2], new Int16Array(2).buffer])), /1 run starts and 1 steps for 1 rings, used 1 and 2/);
+});

@@ -2,6 +2,7 @@
 // the browser sends), and the kernel's messages built the way exact_lab/widgets/encode.py packs
 // them.
 import type { ChunkMsg, Kind, LayerMeta, SourceMeta, ToBrowser, ToKernel, TypeMeta } from "../src/protocol";
+import { ESCAPE, STEP_SCALE } from "../src/data/steps";
 import type { ChangeEvent, ViewerTraits, ViewerWidgetModel, WireBuffer } from "../src/widget-model";
 
 export const SOURCE: SourceMeta = {
@@ -132,7 +133,9 @@ export function pathChunk(layer: string, idStart: number, paths: number[][], o: 
   return [chunkMsg(layer, "path", paths.length, idStart, coords, o), [coords.buffer, offsets.buffer]];
 }
 
-/** Polygons as rings of flat vertices: coordinates, a vertex offset per ring, a ring offset per polygon. */
+/** Polygons as rings of flat vertices, sent as the kernel does: run starts, a vertex offset per
+ * ring, a ring offset per polygon, int16 steps rounded from the run's start (a step over 32 px
+ * starts a run). */
 export function polygonChunk(layer: string, idStart: number, polygons: number[][][], o: ChunkOptions = {}): [ChunkMsg, ArrayBuffer[]] {
   const rings = polygons.flat();
   const coords = Float32Array.from(rings.flat());
@@ -140,7 +143,24 @@ export function polygonChunk(layer: string, idStart: number, polygons: number[][
   rings.forEach((r, i) => (ringOffsets[i + 1] = ringOffsets[i] + r.length / 2));
   const geomOffsets = new Uint32Array(polygons.length + 1);
   polygons.forEach((p, i) => (geomOffsets[i + 1] = geomOffsets[i] + p.length));
-  return [chunkMsg(layer, "polygon", polygons.length, idStart, coords, o), [coords.buffer, ringOffsets.buffer, geomOffsets.buffer]];
+  const starts: number[] = [], steps: number[] = [];
+  for (const r of rings) {
+    let bx = Math.fround(r[0]), by = Math.fround(r[1]), qx = 0, qy = 0;
+    starts.push(bx, by);
+    for (let v = 2; v < r.length; v += 2) {
+      const nx = Math.round((r[v] - bx) * STEP_SCALE), ny = Math.round((r[v + 1] - by) * STEP_SCALE);
+      if (Math.abs(nx - qx) > 32767 || Math.abs(ny - qy) > 32767) {
+        (bx = Math.fround(r[v])), (by = Math.fround(r[v + 1])), (qx = qy = 0);
+        starts.push(bx, by);
+        steps.push(ESCAPE, 0);
+      } else {
+        steps.push(nx - qx, ny - qy);
+        (qx = nx), (qy = ny);
+      }
+    }
+  }
+  const msg = chunkMsg(layer, "polygon", polygons.length, idStart, coords, o);
+  return [msg, [Float32Array.from(starts).buffer, ringOffsets.buffer, geomOffsets.buffer, Int16Array.from(steps).buffer]];
 }
 
 export const views = (buffers: ArrayBuffer[]) => buffers.map((b) => new DataView(b));

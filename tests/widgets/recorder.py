@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from exact_lab.widgets.steps import decode_rings
+
 
 class Recorder:
     """Collects what a viewer sends to the browser (content, buffers as bytes)."""
@@ -22,3 +24,27 @@ class Recorder:
 def browser_edit(viewer, seq, ops, coords=()):
     """What the front end sends for edits: ops + one float64 buffer of coordinates."""
     viewer._on_msg(viewer, {"type": "edits", "seq": seq, "ops": ops}, [memoryview(np.asarray(coords, np.float64))])
+
+
+def chunk_vertices(head, buffers) -> np.ndarray:
+    """The float32 coordinates the browser holds for one chunk (polygon vertices decoded from their
+    steps as js/src/data/steps.ts does; tests/widgets/test_steps.py proves the two agree)."""
+    f32 = np.frombuffer(buffers[0], np.float32)
+    if head["kind"] != "polygon":
+        return f32
+    starts = f32.reshape(-1, 2)
+    steps = np.frombuffer(buffers[3], np.int16).reshape(-1, 2)
+    return decode_rings(starts, steps, np.frombuffer(buffers[1], np.uint32)).reshape(-1)
+
+
+def browser_polygons(messages) -> dict:
+    """{browser id: float32 (n, 2) ring vertices of its first ring} for the polygon chunks sent."""
+    out = {}
+    for head, buffers in messages:
+        if head["kind"] != "polygon":
+            continue
+        xy = chunk_vertices(head, buffers).reshape(-1, 2)
+        off, g = np.frombuffer(buffers[1], np.uint32), np.frombuffer(buffers[2], np.uint32)
+        for i in range(head["count"]):
+            out[head["id_start"] + i] = xy[off[g[i]]:off[g[i] + 1]]
+    return out

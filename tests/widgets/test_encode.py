@@ -1,13 +1,14 @@
 import numpy as np
 import pytest
 import shapely
+from recorder import chunk_vertices
 
 from exact_lab.widgets import encode
 
 
 def decode(head, buffers):
     """Rebuild shapely geometries from one chunk the way the browser reads it."""
-    f32 = np.frombuffer(buffers[0], np.float32).astype(np.float64)
+    f32 = chunk_vertices(head, buffers).astype(np.float64)
     n = head["count"]
     if head["kind"] == "box":
         return [shapely.box(*f32[4 * i:4 * i + 4]) for i in range(n)]

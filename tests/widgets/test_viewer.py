@@ -39,6 +39,16 @@ def test_quick_look_sends_binary_chunks_after_hello(small_svs):
     assert len(json.dumps({k: v for k, v in state.items() if k != "_esm"}, default=str)) < 10_000
 
 
+def test_perf_says_how_long_the_kernel_took_to_send_a_batch(small_svs):
+    v = SlideViewer(small_svs)
+    Recorder(v)
+    v._on_msg(v, {"type": "hello"}, [])
+    cells = shapely.buffer(shapely.points(np.random.default_rng(0).uniform(20, 1000, (500, 2))), 6, quad_segs=4)
+    v.add_layer(pd.DataFrame({"geometry": cells}), "cells")
+    assert v.perf["batch"] == v._model.batch and 0 < v.perf["send_s"] < 60
+    assert "drawn_s" not in v.perf  # the browser has not reported yet
+
+
 def test_browser_edits_change_the_in_memory_annotations(small_svs):
     v = SlideViewer(small_svs)
     rec = Recorder(v)

@@ -3,6 +3,7 @@
 import type { ChunkMsg, Kind, Shape } from "../protocol";
 import { typedArray } from "./buffers";
 import { GridIndex } from "./grid";
+import { decodeRings } from "./steps";
 
 /** Shapes per slice: small enough that a view at full resolution touches few of them. */
 export const SLICE = 1024;
@@ -23,7 +24,7 @@ export class Chunk {
   readonly count: number;
   readonly idStart: number;
   readonly bbox: [number, number, number, number];
-  /** box: 4 per shape; point: 2 per shape; path/polygon: vertices */
+  /** box: 4 per shape; point: 2 per shape; path/polygon: vertices (polygon: decoded from steps) */
   readonly coords: Float32Array;
   /** path: vertex offset per shape (count + 1); polygon: vertex offset per ring */
   readonly offsets: Uint32Array | null;
@@ -44,9 +45,12 @@ export class Chunk {
     this.idStart = h.id_start;
     this.bbox = h.bbox;
     // views over the message's buffers as they arrived (copied only where the kernel sent them unaligned)
-    this.coords = typedArray(Float32Array, buffers[0]);
     this.offsets = buffers[1] ? typedArray(Uint32Array, buffers[1]) : null;
     this.geomOffsets = buffers[2] ? typedArray(Uint32Array, buffers[2]) : null;
+    this.coords =
+      h.kind === "polygon"
+        ? decodeRings(typedArray(Float32Array, buffers[0]), typedArray(Int16Array, buffers[3]), this.offsets!)
+        : typedArray(Float32Array, buffers[0]);
   }
 
   has(id: number): boolean {
