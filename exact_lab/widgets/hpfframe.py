@@ -11,10 +11,14 @@ and counted again after a frame step and after commits that touch the image.
 
 from __future__ import annotations
 
+import threading
+
 import pandas as pd
 
 from ..errors import InvalidValueError
 
+# one at a time across viewers: a recount is a small query, and ordering them keeps the last one stored
+_RECOUNT = threading.RLock()
 FRAME_STYLE = {"color": "#ffe119", "fill_opacity": 0.0, "line_width": 3}
 
 
@@ -72,6 +76,13 @@ class HpfFrameMixin:
         return {m["name"] for m in self._layers}
 
     def _hpf_moved(self, corner) -> None:
+        # The count is read and stored under one lock: a recount from the change poller's thread
+        # that read before this kernel's delete and stored after the delete's own recount left the
+        # frame one count stale (seen in CI: 34 where the store held 33).
+        with _RECOUNT:
+            self._hpf_count_at(corner)
+
+    def _hpf_count_at(self, corner) -> None:
         state = self._hpf_state
         x0, y0 = (float(v) for v in corner)
         bounds = (x0, y0, x0 + state["side"], y0 + state["side"])

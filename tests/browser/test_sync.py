@@ -16,6 +16,7 @@ SETUP = """
 import exact_lab as xl, tempfile, shapely, pandas as pd, ipywidgets
 folder = tempfile.mkdtemp() + "/p"
 proj = xl.open_project(folder, user="tester")
+proj.session.interval = 5.0  # the session commits 5 s after an edit: what arrives sooner was forwarded
 iid = int(proj.add_images(["slides/CMU-1-Small-Region.svs"])["image_id"][0])
 proj.add_annotation_type("cell", "box")
 a = proj.viewer(iid, height="380px")
@@ -44,8 +45,9 @@ def test_second_viewer_in_the_same_kernel_shows_edits_at_once(nb):
     t0 = time.monotonic()
     nb.page.wait_for_function("() => [...globalThis.__exactLabViewers][1].session.store.count('t:1') === 1", timeout=5000)
     at_once = time.monotonic() - t0
-    # forwarded from the edit itself, before the store's commit (about once a second)
-    assert at_once < 1.0, at_once
+    # forwarded from the edit itself, not through the store's commit (5 s after the edit here;
+    # a 1.0 s bound against the default 1 s interval failed on a slow CI machine at 1.45 s)
+    assert at_once < 3.0, at_once
     assert nb.kernel.wait("len(proj.annotations(image=iid)) == 1")
     # and a deletion in the second viewer reaches the first
     nb.page.locator(".xl-root").nth(1).locator("button[data-tool='select']").click()
