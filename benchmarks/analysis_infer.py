@@ -38,7 +38,7 @@ from _analysis_common import demo_project, timed  # noqa: E402
 import exact_lab as xl  # noqa: E402
 from exact_lab.analysis.models import call  # noqa: E402
 from exact_lab.analysis.nuclei import NucleusDetector  # noqa: E402
-from exact_lab.analysis.pipeline import READERS, blas_threads_for, default_model_workers, read_tile  # noqa: E402
+from exact_lab.analysis.pipeline import READERS, balanced_batches, blas_threads_for, default_model_workers, read_tile  # noqa: E402
 from exact_lab.analysis.tiling import plan_tiles  # noqa: E402
 
 TILE, OVERLAP, BATCH = 512, 64, 16
@@ -82,8 +82,9 @@ def main() -> None:
                 with ThreadPoolExecutor(READERS) as pool:
                     tiles, t = timed(lambda: list(pool.map(lambda i: read_tile(slide, plan, i), range(len(plan)))))
                 times["read"].append(t)
-                batches = [np.stack(tiles[i:i + BATCH]) for i in range(0, len(tiles), BATCH)]
                 workers = default_model_workers(model)
+                # the pipeline's own batches, so T_model is the model alone on what the pipeline gives it
+                batches = [np.stack(tiles[i[0]:i[-1] + 1]) for i in balanced_batches(list(range(len(tiles))), BATCH, workers)]
                 with ThreadPoolExecutor(workers) as pool, blas_threads_for(workers):
                     times["model"].append(timed(lambda: list(pool.map(lambda b: call(model, b), batches)))[1])
                 run = proj.infer(model, image=image_id, region=region, tile_size=TILE, overlap=OVERLAP,

@@ -3,6 +3,7 @@ before, and each batch's output is turned into level-0 rows at once."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections import deque
 from collections.abc import Callable
@@ -50,6 +51,23 @@ def read_tile(slide, plan: TilePlan, index: int) -> np.ndarray:
     return read_window(slide, int(round(x)), int(round(y)), side, side, plan.tile_size, plan.tile_size)
 
 
+def balanced_batches(tile_ids: list, batch_size: int, model_workers: int) -> list[list]:
+    """``tile_ids`` cut in order into batches of at most ``batch_size``, as many batches as a
+    multiple of ``model_workers`` and of sizes within one of each other, so the last round keeps
+    every worker busy. Why: 81 tiles in batches of 16 for two workers left one worker alone with
+    the last 16 tiles; the model's two batches at once ran only 1.34x faster than one after the
+    other where balanced batches of 13-14 give each worker half the tiles."""
+    count = len(tile_ids)
+    if count == 0:
+        return []
+    n = math.ceil(count / batch_size)
+    if model_workers > 1:
+        n = min(count, math.ceil(n / model_workers) * model_workers)
+    size, extra = divmod(count, n)
+    bounds = np.cumsum([0] + [size + (1 if i < extra else 0) for i in range(n)])
+    return [tile_ids[bounds[i]:bounds[i + 1]] for i in range(n)]
+
+
 def run_tiles(plan: TilePlan, tile_ids, model, kind: str, *, batch_size: int = 16, readers: int = READERS,
               model_workers: int = 1, default_type: str = "object", classes=None,
               on_batch: Callable[[int, pd.DataFrame], None]) -> None:
@@ -63,8 +81,8 @@ def run_tiles(plan: TilePlan, tile_ids, model, kind: str, *, batch_size: int = 1
         raise InvalidValueError(f"batch_size must be at least 1, got {batch_size!r}")
     slide = open_slide(plan.path)
     tile_ids = list(tile_ids)
-    batches = deque(tile_ids[i:i + batch_size] for i in range(0, len(tile_ids), batch_size))
     model_workers = max(1, int(model_workers))
+    batches = deque(balanced_batches(tile_ids, batch_size, model_workers))
     reading = ThreadPoolExecutor(max(1, readers), thread_name_prefix="exact-lab-tiles")
     thinking = ThreadPoolExecutor(model_workers, thread_name_prefix="exact-lab-model") if model_workers > 1 else None
     reads: deque = deque()

@@ -214,7 +214,7 @@ def test_a_coarser_mpp_still_lands_in_level0_coordinates(slide_project):
 
 def test_model_contract_errors_say_what_was_expected(slide_project):
     proj, image_id, _, _ = slide_project
-    with pytest.raises(InvalidValueError, match="a list of 16 tables"):
+    with pytest.raises(InvalidValueError, match=r"a list of \d+ tables"):
         proj.infer(lambda batch: [], image=image_id, tile_size=256, progress=False)
     with pytest.raises(InvalidValueError, match="needs a score column"):
         proj.infer(lambda batch: [pd.DataFrame({"xmin": [1], "ymin": [1], "xmax": [5], "ymax": [5]})] * len(batch),

@@ -73,3 +73,27 @@ def test_a_plain_callable_runs_two_batches_at_once_with_one_blas_thread_each_and
     assert boxes(shared) == boxes(alone) and len(boxes(alone)) > 0
     after = {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
     assert after == one.blas_threads  # the run gives the BLAS threads back
+
+
+@pytest.mark.parametrize("count, batch_size, workers", [(81, 16, 2), (64, 16, 2), (5, 16, 2), (1, 16, 2), (81, 16, 1),
+                                                        (100, 7, 3), (3, 1, 2)])
+def test_batches_are_balanced_so_the_last_round_keeps_every_worker_busy(count, batch_size, workers):
+    from exact_lab.analysis.pipeline import balanced_batches
+
+    ids = list(range(100, 100 + count))
+    batches = balanced_batches(ids, batch_size, workers)
+    assert [i for batch in batches for i in batch] == ids  # every tile once, in order
+    sizes = [len(batch) for batch in batches]
+    assert max(sizes) <= batch_size and min(sizes) >= 1
+    assert max(sizes) - min(sizes) <= 1
+    if workers > 1:  # no round where a worker has nothing to do, unless the batches are single tiles
+        assert len(batches) % workers == 0 or len(batches) == count
+    else:  # one worker: no more model calls than the batch size needs
+        assert len(batches) == -(-count // batch_size)
+    assert balanced_batches([], batch_size, workers) == []
+
+
+def test_81_tiles_for_two_workers_are_six_batches_of_13_or_14():
+    from exact_lab.analysis.pipeline import balanced_batches
+
+    assert [len(b) for b in balanced_batches(list(range(81)), 16, 2)] == [14, 14, 14, 13, 13, 13]
