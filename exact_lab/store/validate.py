@@ -136,8 +136,8 @@ def texts(values, name: str) -> np.ndarray:
     return out
 
 
-# One encoder for every row: json.dumps with options builds a new JSONEncoder per call, which was
-# a third of the per-row cost of 100,000 map annotations' meta.
+# One encoder for every row: json.dumps with options builds a new JSONEncoder per call; for
+# 100,000 map annotations' meta 0.34 s went to 0.27 s.
 _META_ENCODER = json.JSONEncoder(default=json_default, allow_nan=False)
 _TEXT_ENCODER = json.JSONEncoder()  # JSON text given as meta is re-encoded as json.dumps did
 
