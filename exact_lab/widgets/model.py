@@ -90,7 +90,8 @@ class ViewerModel:
                       fill_opacity=self.polygon_fill if row["vector_type"] in POLYGON_TYPES else 0.0)
         if len(pos) and row["vector_type"] != "global":
             boxes = df[["xmin", "ymin", "xmax", "ymax"]].to_numpy()[pos] if row["vector_type"] in encode.BOX_TYPES else None
-            cols = encode.geometry_columns(df["geometry"].to_numpy()[pos], row["vector_type"], boxes=boxes)
+            cols = encode.geometry_columns(df["geometry"].to_numpy()[pos], row["vector_type"], boxes=boxes,
+                                          extent=self.l0_extent)
             for c in cols:
                 c.rows = pos[c.rows]
             layer.columns = cols
@@ -138,7 +139,7 @@ class ViewerModel:
             if key in self.layers:
                 self.remove_layer(key)
             if "geometry" in df.columns:
-                layer.columns = encode.geometry_columns(df["geometry"].to_numpy())
+                layer.columns = encode.geometry_columns(df["geometry"].to_numpy(), extent=self.l0_extent)
             else:
                 layer.columns = [encode.box_columns(df[["xmin", "ymin", "xmax", "ymax"]].to_numpy())]
             self.layers.place(layer, self.l0_extent)

@@ -109,3 +109,30 @@ def test_polygons_without_holes_read_in_one_pass_give_the_general_columns():
         assert got.offsets.tolist() == [0, *np.cumsum(counts - 1).tolist()]
         assert got.geom_offsets.tolist() == [0, *np.cumsum(np.bincount(ring_geom, minlength=len(parts))).tolist()]
         assert np.array_equal(got.bounds, shapely.bounds(parts))
+
+
+def test_columns_ordered_on_the_way_out_equal_columns_ordered_afterwards():
+    """geometry_columns(extent=) gives what Layers.place's reorder gives (hole-free polygons take
+    another way there: one gather that also drops the closing vertices), and placing them again
+    leaves them as they are."""
+    from shapely.geometry import MultiPolygon, Polygon
+
+    rng = np.random.default_rng(7)
+    points = shapely.points(rng.uniform(0, 900, 300), rng.uniform(0, 700, 300))
+    cells = [shapely.buffer(p, rng.uniform(3, 9), quad_segs=int(rng.integers(2, 6))) for p in points]  # 9-21 vertices
+    holed = Polygon([(0, 0), (50, 0), (50, 50), (0, 50)], [[(10, 10), (20, 10), (20, 20)]])
+    others = [shapely.Point(5, 600), shapely.LineString([(800, 10), (850, 60), (870, 20)]), shapely.Point(880, 5)]
+    extent = (0, 0, 1000, 800)
+    for geoms in (cells, cells + others, cells + [MultiPolygon([cells[0], cells[1]]), holed] + others):
+        geoms = np.array(geoms, dtype=object)
+        ordered = {c.kind: c for c in encode.geometry_columns(geoms, extent=extent)}
+        expected = {c.kind: encode.reorder(c, encode.spatial_order(c.bounds, extent)) for c in encode.geometry_columns(geoms)}
+        assert ordered.keys() == expected.keys()
+        for kind, want in expected.items():
+            got = ordered[kind]
+            assert got.rows.tolist() == want.rows.tolist(), kind
+            assert np.array_equal(got.coords, want.coords) and np.array_equal(got.bounds, want.bounds), kind
+            for name in ("offsets", "geom_offsets"):
+                a, b = getattr(got, name), getattr(want, name)
+                assert (a is None and b is None) or a.tolist() == b.tolist(), (kind, name)
+            assert encode.reorder(got, encode.spatial_order(got.bounds, extent)) is got  # place() again: no copy
