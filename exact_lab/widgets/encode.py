@@ -117,7 +117,8 @@ def geometry_columns(geoms, vector_type: str | None = None, boxes: np.ndarray | 
 
 def _rectangles(polys: np.ndarray, bounds: np.ndarray, n_coords: np.ndarray) -> np.ndarray:
     """Which polygons are axis-aligned rectangles: five coordinates, no hole, the area of their
-    bounds. Only the five-coordinate ones are measured (a million cells: 0.17 s -> none)."""
+    bounds. Only the five-coordinate ones are measured: a million cells, none of them with five,
+    cost nothing here instead of 0.17 s."""
     rect = np.zeros(len(polys), bool)
     candidates = np.nonzero(n_coords == 5)[0]
     if not len(candidates):
