@@ -5,6 +5,7 @@ the source of a patch."""
 from __future__ import annotations
 
 import re
+import time
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,21 @@ def source_types(proj, iid):
     return proj.annotations(image=iid).set_index("uuid")["type"]
 
 
+def eventually(check, timeout: float = 10.0):
+    """Run ``check`` until it passes; after ``timeout`` seconds its AssertionError stands. A viewer
+    passes map edits to the sources when the store's watch tells it of the commit: at once when
+    the commit's own listener gets there first, else from the watch's polling thread a moment
+    later (outside a kernel, where nothing waits for a cell to end; seen in CI)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def test_the_project_says_which_images_are_maps(mapped):
     proj, iid, m = mapped
     assert proj.map_of(iid) is None
@@ -61,15 +77,18 @@ def test_a_number_key_on_map_annotations_relabels_their_sources_and_the_source_v
     browser_edit(on_map, 1, ops, coords)  # the number key's edit: the same shapes in another layer
     proj.flush()  # the session commits the map annotations; the map viewer syncs them to the sources
 
-    types = source_types(proj, iid)
-    assert set(types[types == "immune cell"].index) == set(group["uuid"])
-    assert (types.drop(index=group["uuid"]) == "tumor cell").all()
-    pushed = [s for msg, _ in rec_source.of("upsert") for s in msg["shapes"]]
-    assert {s["uuid"] for s in pushed if s["layer"] == layer_key(proj, "immune cell")} == set(group["uuid"])
-    # one notice per commit (the session may have committed the edit in more than one batch)
-    notices = [msg["text"] for msg, _ in rec_map.of("notice")]
-    assert all(re.fullmatch(r"sources updated: \d retyped", t) for t in notices), notices  # the steps' rounding is no move
-    assert sum(int(t.split()[2]) for t in notices) == 3
+    def relabelled():
+        types = source_types(proj, iid)
+        assert set(types[types == "immune cell"].index) == set(group["uuid"])
+        assert (types.drop(index=group["uuid"]) == "tumor cell").all()
+        pushed = [s for msg, _ in rec_source.of("upsert") for s in msg["shapes"]]
+        assert {s["uuid"] for s in pushed if s["layer"] == layer_key(proj, "immune cell")} == set(group["uuid"])
+        # one notice per commit (the session may have committed the edit in more than one batch)
+        notices = [msg["text"] for msg, _ in rec_map.of("notice")]
+        assert all(re.fullmatch(r"sources updated: \d retyped", t) for t in notices), notices  # the steps' rounding is no move
+        assert sum(int(t.split()[2]) for t in notices) == 3
+
+    eventually(relabelled)
 
 
 def test_a_delete_and_a_moved_vertex_on_the_map_reach_the_sources(mapped):
@@ -86,11 +105,15 @@ def test_a_delete_and_a_moved_vertex_on_the_map_reach_the_sources(mapped):
                         {"op": "put", "id": int(move_id), "layer": layer_key(proj, "tumor cell"), "kind": "polygon", "n": len(ring)}],
                  ring.ravel())
     proj.flush()
-    now = proj.annotations(image=iid, include_deleted=True).set_index("uuid")
-    assert bool(now.at[gone["uuid"], "deleted"])
-    after = np.asarray(now.at[moved["uuid"], "geometry"].exterior.coords)
-    np.testing.assert_allclose(after[0] - before[0], (3.0, -2.0), atol=1e-6)  # patches here are unscaled
-    np.testing.assert_allclose(after[1:-1], before[1:-1], atol=1e-6)
+
+    def reached():
+        now = proj.annotations(image=iid, include_deleted=True).set_index("uuid")
+        assert bool(now.at[gone["uuid"], "deleted"])
+        after = np.asarray(now.at[moved["uuid"], "geometry"].exterior.coords)
+        np.testing.assert_allclose(after[0] - before[0], (3.0, -2.0), atol=1e-6)  # patches here are unscaled
+        np.testing.assert_allclose(after[1:-1], before[1:-1], atol=1e-6)
+
+    eventually(reached)
 
 
 def test_f_on_the_map_verifies_the_sources(mapped):
