@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from exact_lab.widgets.steps import decode_rings
+
+
+def eventually(check, timeout: float = 10.0):
+    """Run ``check`` until it passes; after ``timeout`` seconds its AssertionError stands.
+
+    What a viewer does on a commit (reconcile its shapes, pass map edits to the sources, recount
+    the HPF frame) runs when the store's watch hears of the commit: at once when the commit's own
+    listener gets there first, else from the watch's polling thread a moment later, which outside
+    a kernel nothing waits for (two such tests failed in CI, 1 run in 5-8 each locally)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 class Recorder:

@@ -5,13 +5,12 @@ the source of a patch."""
 from __future__ import annotations
 
 import re
-import time
 
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from recorder import Recorder, browser_edit, browser_polygons
+from recorder import Recorder, browser_edit, browser_polygons, eventually
 
 
 @pytest.fixture
@@ -35,21 +34,6 @@ def ids_of(viewer, uuids):
 
 def source_types(proj, iid):
     return proj.annotations(image=iid).set_index("uuid")["type"]
-
-
-def eventually(check, timeout: float = 10.0):
-    """Run ``check`` until it passes; after ``timeout`` seconds its AssertionError stands. A viewer
-    passes map edits to the sources when the store's watch tells it of the commit: at once when
-    the commit's own listener gets there first, else from the watch's polling thread a moment
-    later (outside a kernel, where nothing waits for a cell to end; seen in CI)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return check()
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def test_the_project_says_which_images_are_maps(mapped):

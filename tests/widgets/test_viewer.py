@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import shapely
 import traitlets
-from recorder import Recorder, browser_edit
+from recorder import Recorder, browser_edit, eventually
 
 from exact_lab.widgets import SlideViewer
 
@@ -168,12 +168,21 @@ def test_committed_rows_confirm_or_correct(proj_image):
     browser_edit(v, 1, [{"op": "put", "id": 2**30, "uuid": "1c2d3e4f-0000-4000-8000-000000000001", "layer": cell, "kind": "box", "n": 2}], [1, 2, 3, 4])
     rec.clear()
     proj.flush()  # commit -> on_change -> the viewer compares the committed rows with what it sent
+
+    def confirmed():
+        saved = rec.of("saved")
+        assert saved and saved[-1][0]["pending"] == 0
+
+    eventually(confirmed)
     assert not rec.of("upsert")  # equal: confirmed, nothing to correct
-    assert rec.of("saved")[-1][0]["pending"] == 0
     # someone else moved it: the browser is told
     proj.update_annotations(pd.DataFrame({"uuid": ["1c2d3e4f-0000-4000-8000-000000000001"], "geometry": [shapely.box(5, 5, 9, 9)]}))
-    up, buf = rec.of("upsert")[-1]
-    assert np.frombuffer(buf[0], np.float64).tolist() == [5, 5, 9, 9]
+
+    def told():
+        upserts = rec.of("upsert")
+        assert upserts and np.frombuffer(upserts[-1][1][0], np.float64).tolist() == [5, 5, 9, 9]
+
+    eventually(told)
 
 
 def test_large_store_layer_is_chunked(proj_image):
